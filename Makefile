@@ -1,0 +1,70 @@
+# The README's two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORTAL_PORT := $(PORT)
+
+.PHONY: run test setup setup-test system-packages migrate demo lint format bench clean
+
+# Set everything up and run web + worker + beat on the embedded default
+# (SQLite, filesystem broker under var/). Ctrl-C stops all three.
+run: setup migrate demo
+	@echo ""
+	@echo "  Portfolio portal: http://127.0.0.1:$(PORT)/"
+	@echo "  Log in as pm, trader, risk, compliance, exec or admin; password: portal-demo"
+	@echo "  API docs: http://127.0.0.1:$(PORT)/api/docs/   Ctrl-C stops web, worker and beat."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# Set everything up and run the whole test suite (PostgreSQL and Redis when
+# DATABASE_URL and CELERY_BROKER_URL point at them; SQLite and files otherwise).
+test: setup-test system-packages
+	$(BIN)/python -m pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-dev
+
+# Debian packages the browser and PDF tests need: Chromium and pdftoppm.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+		else \
+			echo "Install chromium and poppler-utils (sudo apt-get install chromium poppler-utils) for the browser and PDF tests."; \
+		fi; \
+	fi
+
+migrate: setup
+	$(BIN)/python manage.py migrate --no-input
+
+demo: setup
+	$(BIN)/python manage.py load_demo --if-missing
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: setup-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup-test
+	$(BIN)/python benchmarks/analytics.py
+
+clean:
+	rm -rf var/broker var/staticfiles var/test_portal.sqlite3

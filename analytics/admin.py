@@ -1,0 +1,95 @@
+"""Admin for the reference and market data: instruments, portfolios, benchmarks and
+the time series behind them. Bulk series (prices, positions) are read-only lists
+here; they arrive through imports and services, which keep them consistent."""
+
+from django.contrib import admin
+
+from analytics.models import (
+    Benchmark,
+    CashFlow,
+    FactorReturn,
+    FxRate,
+    Instrument,
+    Portfolio,
+    PositionSnapshot,
+    Price,
+    Trade,
+)
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ("identifier", "name", "issuer", "sector", "country", "asset_class", "currency", "exchange")
+    list_filter = ("asset_class", "sector", "country", "currency")
+    search_fields = ("identifier", "isin", "name", "issuer")
+
+
+@admin.register(Portfolio)
+class PortfolioAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "base_currency", "benchmark", "owner", "inception_date", "is_active")
+    list_filter = ("base_currency", "is_active")
+    search_fields = ("code", "name")
+    readonly_fields = ("data_version",)
+    autocomplete_fields = ("owner",)
+
+
+@admin.register(Benchmark)
+class BenchmarkAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "currency")
+    search_fields = ("code", "name")
+
+
+@admin.register(Trade)
+class TradeAdmin(admin.ModelAdmin):
+    list_display = ("trade_date", "portfolio", "instrument", "side", "quantity", "price", "currency", "source", "external_id")
+    list_filter = ("side", "source", "portfolio")
+    search_fields = ("external_id", "instrument__identifier", "portfolio__code")
+    date_hierarchy = "trade_date"
+    list_select_related = ("portfolio", "instrument")
+    raw_id_fields = ("instrument",)
+
+
+@admin.register(PositionSnapshot)
+class PositionSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("date", "portfolio", "instrument", "quantity", "price", "market_value_local", "market_value_base", "source")
+    list_filter = ("portfolio", "source")
+    date_hierarchy = "date"
+    list_select_related = ("portfolio", "instrument")
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ("date", "instrument", "close", "currency", "source")
+    list_filter = ("source", "currency")
+    search_fields = ("instrument__identifier",)
+    date_hierarchy = "date"
+    list_select_related = ("instrument",)
+    raw_id_fields = ("instrument",)
+    show_full_result_count = False
+
+
+@admin.register(FxRate)
+class FxRateAdmin(admin.ModelAdmin):
+    list_display = ("date", "base_currency", "quote_currency", "rate", "source")
+    list_filter = ("base_currency", "quote_currency")
+    date_hierarchy = "date"
+    show_full_result_count = False
+
+
+@admin.register(CashFlow)
+class CashFlowAdmin(admin.ModelAdmin):
+    list_display = ("date", "portfolio", "kind", "amount", "currency", "source", "external_id")
+    list_filter = ("kind", "portfolio")
+    date_hierarchy = "date"
+
+
+@admin.register(FactorReturn)
+class FactorReturnAdmin(admin.ModelAdmin):
+    list_display = ("date", "factor", "value", "frequency", "source")
+    list_filter = ("factor", "frequency")
+    date_hierarchy = "date"
+    show_full_result_count = False

@@ -1,0 +1,1 @@
+"""Writes to the analytics data, split by sub-domain (positions, demo data, ...)."""

@@ -1,0 +1,107 @@
+"""Admin for users, teams, entitlements and the (read-only) audit log.
+
+Entitlement changes made here go through ``portal.services`` so each one is audited.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from portal import services
+from portal.models import AuditEvent, Entitlement, Team, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
+    list_filter = ("role", "is_staff", "is_superuser", "is_active", "teams")
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Portal", {"fields": ("role",)}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Portal", {"fields": ("role", "email")}))
+
+
+class EntitlementInline(admin.TabularInline):
+    model = Entitlement
+    extra = 0
+    fields = ("portfolio", "level")
+    autocomplete_fields = ("portfolio",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "description")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+    inlines = [EntitlementInline]
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.members.values_list("username", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        after = set(form.instance.members.values_list("username", flat=True))
+        if before != after:
+            services.audit_record(
+                actor=request.user,
+                action="team.membership_changed",
+                target=form.instance,
+                request=request,
+                details={"added": sorted(after - before), "removed": sorted(before - after)},
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Entitlement:
+            return super().save_formset(request, form, formset, change)
+        for obj in formset.deleted_objects:
+            services.entitlement_revoke(actor=request.user, entitlement=obj, request=request)
+        for entitlement in formset.save(commit=False):
+            services.entitlement_grant(
+                actor=request.user,
+                portfolio=entitlement.portfolio,
+                team=form.instance,
+                level=entitlement.level,
+                request=request,
+            )
+        return None
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(admin.ModelAdmin):
+    list_display = ("portfolio", "user", "team", "level", "granted_at")
+    list_filter = ("level", "team")
+    search_fields = ("portfolio__code", "user__username", "team__name")
+    autocomplete_fields = ("portfolio", "user", "team")
+
+    def save_model(self, request, obj, form, change):
+        entitlement = services.entitlement_grant(
+            actor=request.user,
+            portfolio=obj.portfolio,
+            user=obj.user,
+            team=obj.team,
+            level=obj.level,
+            request=request,
+        )
+        obj.pk = entitlement.pk
+
+    def delete_model(self, request, obj):
+        services.entitlement_revoke(actor=request.user, entitlement=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for entitlement in queryset:
+            services.entitlement_revoke(actor=request.user, entitlement=entitlement, request=request)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log can be searched and read here, never changed or deleted."""
+
+    list_display = ("created_at", "actor_username", "action", "target_type", "target_repr", "ip_address")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_username", "target_repr", "target_id")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,26 @@
+"""REST API routes (token or session authentication; see /api/docs/)."""
+
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+
+from analytics.api import views as analytics_views
+
+urlpatterns = [
+    path("token/", obtain_auth_token, name="api-token"),
+    path("portfolios/", analytics_views.PortfolioListApi.as_view(), name="api-portfolio-list"),
+    path(
+        "portfolios/<int:portfolio_id>/",
+        analytics_views.PortfolioDetailApi.as_view(),
+        name="api-portfolio-detail",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/holdings/",
+        analytics_views.PortfolioHoldingsApi.as_view(),
+        name="api-portfolio-holdings",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/values/",
+        analytics_views.PortfolioValuesApi.as_view(),
+        name="api-portfolio-values",
+    ),
+]

@@ -1,0 +1,163 @@
+"""Users, teams, entitlements to portfolios, and the append-only audit log."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    PORTFOLIO_MANAGER = "portfolio_manager", "Portfolio manager"
+    TRADER = "trader", "Trader"
+    RISK_MANAGER = "risk_manager", "Risk manager"
+    COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
+    EXECUTIVE = "executive", "Executive"
+    ADMIN = "admin", "Administrator"
+
+
+class User(AbstractUser):
+    """A person who logs in. The role shapes navigation and defaults, never access:
+    which portfolios a user sees is decided by entitlements alone (superusers see all)."""
+
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.PORTFOLIO_MANAGER)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccessLevel(models.TextChoices):
+    VIEW = "view", "View"
+    MANAGE = "manage", "Manage"
+
+
+class Entitlement(models.Model):
+    """A user or a team may see (``view``) or also change (``manage``) one portfolio."""
+
+    portfolio = models.ForeignKey(
+        "analytics.Portfolio", on_delete=models.CASCADE, related_name="entitlements"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="entitlements",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="entitlements"
+    )
+    level = models.CharField(max_length=10, choices=AccessLevel.choices, default=AccessLevel.VIEW)
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(team__isnull=True))
+                | (Q(user__isnull=True) & Q(team__isnull=False)),
+                name="entitlement_user_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["portfolio", "user"],
+                condition=Q(user__isnull=False),
+                name="entitlement_unique_user",
+            ),
+            models.UniqueConstraint(
+                fields=["portfolio", "team"],
+                condition=Q(team__isnull=False),
+                name="entitlement_unique_team",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user or self.team
+        return f"{who} → {self.portfolio} ({self.level})"
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "auth.login", "Logged in"
+    LOGOUT = "auth.logout", "Logged out"
+    LOGIN_FAILED = "auth.login_failed", "Login failed"
+    ENTITLEMENT_GRANTED = "entitlement.granted", "Entitlement granted"
+    ENTITLEMENT_CHANGED = "entitlement.changed", "Entitlement changed"
+    ENTITLEMENT_REVOKED = "entitlement.revoked", "Entitlement revoked"
+    TEAM_MEMBERSHIP_CHANGED = "team.membership_changed", "Team membership changed"
+    USER_CHANGED = "user.changed", "User changed"
+    DATA_LOADED = "data.loaded", "Data loaded"
+    DATA_IMPORTED = "data.imported", "Data imported"
+    EXPORT = "export.downloaded", "Export downloaded"
+    API_READ = "api.read", "API data read"
+    SHARE = "share.created", "Shared"
+    SCHEDULE_CHANGED = "schedule.changed", "Schedule changed"
+    DELIVERY = "delivery.sent", "Delivered"
+    ALERT_DECISION = "alert.decision", "Alert decision"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit rows are append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be changed")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Raised on any attempt to change or delete an audit event."""
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when and from where. Written by
+    ``portal.services.audit_record`` only, in the same transaction as the change.
+
+    The actor is kept both as a loose reference (no database constraint, so that a
+    user can be removed without rewriting history) and as the username at the time.
+    For files leaving the system, ``details`` carries format, size and SHA-256.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AuditLogIsAppendOnly("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("audit events cannot be deleted")

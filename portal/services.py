@@ -1,0 +1,96 @@
+"""Writes owned by the portal app: the audit log and entitlement changes."""
+
+from typing import Any
+
+from django.db import models, transaction
+from django.http import HttpRequest
+
+from analytics.models import Portfolio
+from portal.models import AccessLevel, AuditAction, AuditEvent, Entitlement, Team, User
+
+
+def _client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    # The first address of X-Forwarded-For is trusted only behind our own proxy;
+    # REMOTE_ADDR is the connection's peer.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: AuditAction | str,
+    target: models.Model | None = None,
+    request: HttpRequest | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. Call it inside the transaction of the change it
+    records, so that a change without its audit row cannot exist.
+
+    ``request`` supplies the IP address and user agent when the action came over
+    HTTP; tasks pass none. For files leaving the system put ``format``, ``size``
+    (bytes) and ``sha256`` in ``details``.
+    """
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_username=actor.get_username() if actor else "",
+        action=action,
+        target_type=target._meta.label if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:255] if target is not None else "",
+        ip_address=_client_ip(request),
+        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
+        details=details or {},
+    )
+
+
+@transaction.atomic
+def entitlement_grant(
+    *,
+    actor: User | None,
+    portfolio: Portfolio,
+    user: User | None = None,
+    team: Team | None = None,
+    level: AccessLevel = AccessLevel.VIEW,
+    request: HttpRequest | None = None,
+) -> Entitlement:
+    """Give a user or a team access to a portfolio (or change its level)."""
+    if (user is None) == (team is None):
+        raise ValueError("grant to exactly one of user or team")
+    entitlement, created = Entitlement.objects.update_or_create(
+        portfolio=portfolio, user=user, team=team, defaults={"level": level}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTITLEMENT_GRANTED if created else AuditAction.ENTITLEMENT_CHANGED,
+        target=portfolio,
+        request=request,
+        details={"user": user.username if user else None, "team": team.name if team else None,
+                 "level": level},
+    )
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_revoke(
+    *, actor: User | None, entitlement: Entitlement, request: HttpRequest | None = None
+) -> None:
+    """Remove an entitlement and record who removed it."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.ENTITLEMENT_REVOKED,
+        target=entitlement.portfolio,
+        request=request,
+        details={
+            "user": entitlement.user.username if entitlement.user else None,
+            "team": entitlement.team.name if entitlement.team else None,
+            "level": entitlement.level,
+        },
+    )
+    entitlement.delete()

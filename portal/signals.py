@@ -1,0 +1,30 @@
+"""Connects Django's authentication signals to the audit log: the auth framework
+must not know about our audit model, so this is the one place they meet."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from portal.models import AuditAction
+from portal.services import audit_record
+
+
+@receiver(user_logged_in)
+def record_login(sender, request, user, **kwargs):
+    audit_record(actor=user, action=AuditAction.LOGIN, target=user, request=request)
+
+
+@receiver(user_logged_out)
+def record_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(actor=user, action=AuditAction.LOGOUT, target=user, request=request)
+
+
+@receiver(user_login_failed)
+def record_login_failure(sender, credentials, request=None, **kwargs):
+    # Never store the attempted password; the username helps spot brute force.
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        request=request,
+        details={"username": str(credentials.get("username", ""))[:150]},
+    )

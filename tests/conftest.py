@@ -1,0 +1,57 @@
+"""Shared personas: alice owns a portfolio, bob sees it through his team, carol is
+granted a different one personally, and mallory is an outsider with no access."""
+
+import pytest
+
+from portal.models import AccessLevel
+from portal.services import entitlement_grant
+from tests.factories import PortfolioFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob", role="trader")
+
+
+@pytest.fixture
+def carol(db):
+    return UserFactory(username="carol", role="risk_manager")
+
+
+@pytest.fixture
+def mallory(db):
+    return UserFactory(username="mallory", role="trader")
+
+
+@pytest.fixture
+def desk(db, bob):
+    team = TeamFactory(name="Equity desk")
+    team.members.add(bob)
+    return team
+
+
+@pytest.fixture
+def growth(db, alice, desk):
+    """Alice's portfolio, visible to the equity desk (bob)."""
+    portfolio = PortfolioFactory(code="GROWTH", name="Global Growth", owner=alice)
+    entitlement_grant(actor=None, portfolio=portfolio, team=desk, level=AccessLevel.VIEW)
+    return portfolio
+
+
+@pytest.fixture
+def income(db, alice, carol):
+    """Another of alice's portfolios, granted personally to carol."""
+    portfolio = PortfolioFactory(code="INCOME", name="Global Income", owner=alice)
+    entitlement_grant(actor=None, portfolio=portfolio, user=carol, level=AccessLevel.VIEW)
+    return portfolio
+
+
+@pytest.fixture
+def hidden(db):
+    """A portfolio none of the personas may see."""
+    return PortfolioFactory(code="HIDDEN", name="Someone else's", owner=UserFactory(username="dave"))
