@@ -19,14 +19,31 @@ from analytics.models import (
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
-    list_display = ("identifier", "name", "issuer", "sector", "country", "asset_class", "currency", "exchange")
+    list_display = (
+        "identifier",
+        "name",
+        "issuer",
+        "sector",
+        "country",
+        "asset_class",
+        "currency",
+        "exchange",
+    )
     list_filter = ("asset_class", "sector", "country", "currency")
     search_fields = ("identifier", "isin", "name", "issuer")
 
 
 @admin.register(Portfolio)
 class PortfolioAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "base_currency", "benchmark", "owner", "inception_date", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "base_currency",
+        "benchmark",
+        "owner",
+        "inception_date",
+        "is_active",
+    )
     list_filter = ("base_currency", "is_active")
     search_fields = ("code", "name")
     readonly_fields = ("data_version",)
@@ -41,7 +58,17 @@ class BenchmarkAdmin(admin.ModelAdmin):
 
 @admin.register(Trade)
 class TradeAdmin(admin.ModelAdmin):
-    list_display = ("trade_date", "portfolio", "instrument", "side", "quantity", "price", "currency", "source", "external_id")
+    list_display = (
+        "trade_date",
+        "portfolio",
+        "instrument",
+        "side",
+        "quantity",
+        "price",
+        "currency",
+        "source",
+        "external_id",
+    )
     list_filter = ("side", "source", "portfolio")
     search_fields = ("external_id", "instrument__identifier", "portfolio__code")
     date_hierarchy = "trade_date"
@@ -51,7 +78,16 @@ class TradeAdmin(admin.ModelAdmin):
 
 @admin.register(PositionSnapshot)
 class PositionSnapshotAdmin(admin.ModelAdmin):
-    list_display = ("date", "portfolio", "instrument", "quantity", "price", "market_value_local", "market_value_base", "source")
+    list_display = (
+        "date",
+        "portfolio",
+        "instrument",
+        "quantity",
+        "price",
+        "market_value_local",
+        "market_value_base",
+        "source",
+    )
     list_filter = ("portfolio", "source")
     date_hierarchy = "date"
     list_select_related = ("portfolio", "instrument")

@@ -94,6 +94,9 @@ class BenchmarkReturn(models.Model):
         ]
         ordering = ["benchmark", "date"]
 
+    def __str__(self) -> str:
+        return f"{self.benchmark_id} {self.date} {self.value:+.4%}"
+
 
 class BenchmarkWeight(models.Model):
     """Weight (fraction of the benchmark, summing to 1 per date) of a constituent."""
@@ -109,6 +112,9 @@ class BenchmarkWeight(models.Model):
                 fields=["benchmark", "date", "instrument"], name="benchmark_weight_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.benchmark_id} {self.date} {self.instrument_id} {self.weight:.4%}"
 
 
 class Portfolio(models.Model):
@@ -174,12 +180,12 @@ class Trade(models.Model):
         ]
         ordering = ["trade_date", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.trade_date} {self.side} {self.quantity} {self.instrument_id}"
+
     @property
     def signed_quantity(self) -> Decimal:
         return self.quantity if self.side == TradeSide.BUY else -self.quantity
-
-    def __str__(self) -> str:
-        return f"{self.trade_date} {self.side} {self.quantity} {self.instrument_id}"
 
 
 class PositionSnapshot(models.Model):
@@ -205,6 +211,9 @@ class PositionSnapshot(models.Model):
         indexes = [models.Index(fields=["portfolio", "date"])]
         ordering = ["portfolio", "date", "instrument"]
 
+    def __str__(self) -> str:
+        return f"{self.portfolio_id} {self.date} {self.instrument_id} {self.quantity}"
+
 
 class Price(models.Model):
     """Closing price of an instrument on a date, in ``currency``, from ``source``."""
@@ -222,6 +231,9 @@ class Price(models.Model):
         ]
         indexes = [models.Index(fields=["date"])]
         ordering = ["instrument", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.date} {self.close} {self.currency}"
 
 
 class FxRate(models.Model):
@@ -241,6 +253,9 @@ class FxRate(models.Model):
             models.CheckConstraint(condition=Q(rate__gt=0), name="fx_rate_positive"),
         ]
         indexes = [models.Index(fields=["date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.base_currency}{self.quote_currency} {self.rate}"
 
 
 class CashFlowKind(models.TextChoices):
@@ -268,6 +283,9 @@ class CashFlow(models.Model):
         indexes = [models.Index(fields=["portfolio", "date"])]
         ordering = ["portfolio", "date"]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.kind} {self.amount} {self.currency}"
+
 
 class FactorReturn(models.Model):
     """Return of a risk factor over one period (monthly Fama-French by default),
@@ -286,3 +304,6 @@ class FactorReturn(models.Model):
             )
         ]
         ordering = ["factor", "date"]
+
+    def __str__(self) -> str:
+        return f"{self.factor} {self.date} {self.value:+.4%}"

@@ -49,13 +49,17 @@ def portfolio_holdings(*, portfolio: Portfolio, as_of: dt.date | None = None) ->
     of base market values, cash included, shorts negative)."""
     date = portfolio_latest_position_date(portfolio=portfolio, on_or_before=as_of)
     if date is None:
-        return HoldingsView(as_of=None, net_assets_base=Decimal(0), holdings=[], missing_base_values=0)
+        return HoldingsView(
+            as_of=None, net_assets_base=Decimal(0), holdings=[], missing_base_values=0
+        )
     rows = list(
         PositionSnapshot.objects.filter(portfolio=portfolio, date=date)
         .exclude(quantity=0)
         .select_related("instrument")
     )
-    net_assets = sum((r.market_value_base for r in rows if r.market_value_base is not None), Decimal(0))
+    net_assets = sum(
+        (r.market_value_base for r in rows if r.market_value_base is not None), Decimal(0)
+    )
     holdings = [
         Holding(
             instrument_id=r.instrument_id,

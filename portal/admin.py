@@ -84,14 +84,23 @@ class EntitlementAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         for entitlement in queryset:
-            services.entitlement_revoke(actor=request.user, entitlement=entitlement, request=request)
+            services.entitlement_revoke(
+                actor=request.user, entitlement=entitlement, request=request
+            )
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     """The audit log can be searched and read here, never changed or deleted."""
 
-    list_display = ("created_at", "actor_username", "action", "target_type", "target_repr", "ip_address")
+    list_display = (
+        "created_at",
+        "actor_username",
+        "action",
+        "target_type",
+        "target_repr",
+        "ip_address",
+    )
     list_filter = ("action", "target_type")
     search_fields = ("actor_username", "target_repr", "target_id")
     date_hierarchy = "created_at"

@@ -34,5 +34,7 @@ def navigation(request: HttpRequest) -> dict:
     match = getattr(request, "resolver_match", None)
     active = ""
     if match is not None:
-        active = match.namespace or ("portfolios" if match.url_name and "portfolio" in match.url_name else "")
+        active = match.namespace or (
+            "portfolios" if match.url_name and "portfolio" in match.url_name else ""
+        )
     return {"nav_items": items, "nav_active": active}

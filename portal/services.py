@@ -71,8 +71,11 @@ def entitlement_grant(
         action=AuditAction.ENTITLEMENT_GRANTED if created else AuditAction.ENTITLEMENT_CHANGED,
         target=portfolio,
         request=request,
-        details={"user": user.username if user else None, "team": team.name if team else None,
-                 "level": level},
+        details={
+            "user": user.username if user else None,
+            "team": team.name if team else None,
+            "level": level,
+        },
     )
     return entitlement
 

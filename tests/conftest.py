@@ -54,4 +54,6 @@ def income(db, alice, carol):
 @pytest.fixture
 def hidden(db):
     """A portfolio none of the personas may see."""
-    return PortfolioFactory(code="HIDDEN", name="Someone else's", owner=UserFactory(username="dave"))
+    return PortfolioFactory(
+        code="HIDDEN", name="Someone else's", owner=UserFactory(username="dave")
+    )

@@ -72,14 +72,18 @@ class AsOfInputSerializer(serializers.Serializer):
 
 class PortfolioHoldingsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("as_of", dt.date, description="Close of this date (default: latest)")],
+        parameters=[
+            OpenApiParameter("as_of", dt.date, description="Close of this date (default: latest)")
+        ],
         responses=HoldingsOutputSerializer,
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         params = AsOfInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        view = selectors.portfolio_holdings(portfolio=portfolio, as_of=params.validated_data.get("as_of"))
+        view = selectors.portfolio_holdings(
+            portfolio=portfolio, as_of=params.validated_data.get("as_of")
+        )
         return Response(HoldingsOutputSerializer(view).data)
 
 

@@ -1,0 +1,115 @@
+"""Audit events are append-only: they cannot be changed or deleted through the
+ORM, the admin, or (on PostgreSQL) plain SQL."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError, InternalError
+from django.urls import reverse
+
+from portal.models import AuditAction, AuditEvent, AuditLogIsAppendOnly
+from portal.services import audit_record
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event(alice, growth):
+    return audit_record(
+        actor=alice,
+        action=AuditAction.EXPORT,
+        target=growth,
+        details={"format": "csv", "size": 120, "sha256": "ab" * 32},
+    )
+
+
+def test_an_event_records_who_what_and_which_object(event, alice, growth):
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.actor == alice
+    assert stored.actor_username == "alice"
+    assert stored.action == "export.downloaded"
+    assert (stored.target_type, stored.target_id) == ("analytics.Portfolio", str(growth.pk))
+    assert stored.details["sha256"] == "ab" * 32
+
+
+def test_saving_a_changed_event_is_refused(event):
+    event.action = AuditAction.LOGIN
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.save()
+    assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.EXPORT
+
+
+def test_deleting_an_event_is_refused(event):
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(AuditLogIsAppendOnly):
+        AuditEvent.objects.all().update(action=AuditAction.LOGIN)
+    assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.EXPORT).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger is PostgreSQL's")
+def test_postgresql_refuses_raw_updates_and_deletes(event):
+    for sql in (
+        "UPDATE portal_auditevent SET action = 'x' WHERE id = %s",
+        "DELETE FROM portal_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises((InternalError, DatabaseError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.EXPORT).exists()
+
+
+def test_admin_shows_the_log_but_cannot_change_or_delete_it(event, client):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get(reverse("admin:portal_auditevent_changelist"))
+    assert listing.status_code == 200
+    assert "alice" in listing.content.decode()
+
+    view = client.get(reverse("admin:portal_auditevent_change", args=[event.pk]))
+    assert view.status_code == 200
+    assert 'name="_save"' not in view.content.decode()  # read-only: no save button
+
+    change = client.post(
+        reverse("admin:portal_auditevent_change", args=[event.pk]), {"action": "auth.login"}
+    )
+    assert change.status_code == 403
+    delete = client.post(
+        reverse("admin:portal_auditevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    bulk = client.post(
+        reverse("admin:portal_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.EXPORT).exists()
+    assert client.get(reverse("admin:portal_auditevent_add")).status_code == 403
+
+
+def test_logins_and_failed_logins_are_audited_without_passwords(alice, client):
+    client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    client.post(reverse("login"), {"username": "alice", "password": PASSWORD})
+    failed = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert failed.details == {"username": "alice"}
+    assert "wrong" not in str(failed.details)
+    login = AuditEvent.objects.get(action=AuditAction.LOGIN)
+    assert login.actor == alice
+    assert login.ip_address == "127.0.0.1"
+
+
+def test_entitlement_changes_in_the_admin_are_audited(alice, bob, growth, client):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:portal_entitlement_add"),
+        {"portfolio": growth.pk, "user": bob.pk, "team": "", "level": "manage"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = AuditEvent.objects.filter(action=AuditAction.ENTITLEMENT_GRANTED, actor=admin).get()
+    assert event.details == {"user": "bob", "team": None, "level": "manage"}

@@ -1,0 +1,109 @@
+"""A task enqueued through the real broker (Redis on CI, the filesystem broker
+otherwise) is executed by a real worker process, and its effect is visible in the
+database the test reads."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from analytics.models import PositionSnapshot, Price, Trade, TradeSide
+from analytics.tasks import positions_rebuild
+from tests.factories import InstrumentFactory, PortfolioFactory
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _test_database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_queue():
+    """A worker process consuming one fresh queue, so no other worker (such as a
+    running quickstart) can take the test's task."""
+    queue = f"roundtrip-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    print(output[-4000:])  # shown by pytest when the test fails
+
+
+def test_a_task_sent_through_the_broker_is_run_by_a_worker(worker_queue):
+    portfolio = PortfolioFactory(code="ROUNDTRIP")
+    stock = InstrumentFactory(identifier="RTRP")
+    Trade.objects.create(
+        portfolio=portfolio,
+        instrument=stock,
+        trade_date=dt.date(2024, 1, 2),
+        settle_date=dt.date(2024, 1, 4),
+        side=TradeSide.BUY,
+        quantity=Decimal(10),
+        price=Decimal(100),
+        currency="USD",
+        external_id="T1",
+        source="test",
+    )
+    for day, close in ((2, "100"), (3, "101"), (4, "102")):
+        Price.objects.create(
+            instrument=stock, date=dt.date(2024, 1, day), close=Decimal(close), currency="USD"
+        )
+    version_before = portfolio.data_version
+
+    positions_rebuild.apply_async(args=[portfolio.id], queue=worker_queue)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if PositionSnapshot.objects.filter(portfolio=portfolio, instrument=stock).count() == 3:
+            break
+        time.sleep(0.5)
+    held = PositionSnapshot.objects.filter(portfolio=portfolio, instrument=stock).order_by("date")
+    assert [(p.date.day, p.quantity, p.market_value_base) for p in held] == [
+        (2, Decimal(10), Decimal(1000)),
+        (3, Decimal(10), Decimal(1010)),
+        (4, Decimal(10), Decimal(1020)),
+    ]
+    portfolio.refresh_from_db()
+    assert portfolio.data_version > version_before
