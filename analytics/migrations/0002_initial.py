@@ -6,104 +6,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('analytics', '0001_initial'),
+        ("analytics", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='portfolio',
-            name='owner',
-            field=models.ForeignKey(help_text='The responsible portfolio manager; always has manage access.', on_delete=django.db.models.deletion.PROTECT, related_name='owned_portfolios', to=settings.AUTH_USER_MODEL),
+            model_name="portfolio",
+            name="owner",
+            field=models.ForeignKey(
+                help_text="The responsible portfolio manager; always has manage access.",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="owned_portfolios",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='cashflow',
-            name='portfolio',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cash_flows', to='analytics.portfolio'),
+            model_name="cashflow",
+            name="portfolio",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cash_flows",
+                to="analytics.portfolio",
+            ),
         ),
         migrations.AddField(
-            model_name='positionsnapshot',
-            name='instrument',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='positions', to='analytics.instrument'),
+            model_name="positionsnapshot",
+            name="instrument",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="positions",
+                to="analytics.instrument",
+            ),
         ),
         migrations.AddField(
-            model_name='positionsnapshot',
-            name='portfolio',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='positions', to='analytics.portfolio'),
+            model_name="positionsnapshot",
+            name="portfolio",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="positions",
+                to="analytics.portfolio",
+            ),
         ),
         migrations.AddField(
-            model_name='price',
-            name='instrument',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prices', to='analytics.instrument'),
+            model_name="price",
+            name="instrument",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="prices",
+                to="analytics.instrument",
+            ),
         ),
         migrations.AddField(
-            model_name='trade',
-            name='instrument',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trades', to='analytics.instrument'),
+            model_name="trade",
+            name="instrument",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="trades",
+                to="analytics.instrument",
+            ),
         ),
         migrations.AddField(
-            model_name='trade',
-            name='portfolio',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trades', to='analytics.portfolio'),
+            model_name="trade",
+            name="portfolio",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="trades",
+                to="analytics.portfolio",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='benchmarkreturn',
-            constraint=models.UniqueConstraint(fields=('benchmark', 'date'), name='benchmark_return_unique'),
+            model_name="benchmarkreturn",
+            constraint=models.UniqueConstraint(
+                fields=("benchmark", "date"), name="benchmark_return_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='benchmarkweight',
-            constraint=models.UniqueConstraint(fields=('benchmark', 'date', 'instrument'), name='benchmark_weight_unique'),
+            model_name="benchmarkweight",
+            constraint=models.UniqueConstraint(
+                fields=("benchmark", "date", "instrument"), name="benchmark_weight_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='cashflow',
-            index=models.Index(fields=['portfolio', 'date'], name='analytics_c_portfol_e214e6_idx'),
+            model_name="cashflow",
+            index=models.Index(fields=["portfolio", "date"], name="analytics_c_portfol_e214e6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='cashflow',
-            constraint=models.UniqueConstraint(fields=('source', 'external_id'), name='cash_flow_natural_key'),
+            model_name="cashflow",
+            constraint=models.UniqueConstraint(
+                fields=("source", "external_id"), name="cash_flow_natural_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='positionsnapshot',
-            index=models.Index(fields=['portfolio', 'date'], name='analytics_p_portfol_d7be7f_idx'),
+            model_name="positionsnapshot",
+            index=models.Index(fields=["portfolio", "date"], name="analytics_p_portfol_d7be7f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='positionsnapshot',
-            constraint=models.UniqueConstraint(fields=('portfolio', 'date', 'instrument', 'source'), name='position_unique'),
+            model_name="positionsnapshot",
+            constraint=models.UniqueConstraint(
+                fields=("portfolio", "date", "instrument", "source"), name="position_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='price',
-            index=models.Index(fields=['date'], name='analytics_p_date_fd13dd_idx'),
+            model_name="price",
+            index=models.Index(fields=["date"], name="analytics_p_date_fd13dd_idx"),
         ),
         migrations.AddConstraint(
-            model_name='price',
-            constraint=models.UniqueConstraint(fields=('instrument', 'date', 'source'), name='price_unique'),
+            model_name="price",
+            constraint=models.UniqueConstraint(
+                fields=("instrument", "date", "source"), name="price_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='price',
-            constraint=models.CheckConstraint(condition=models.Q(('close__gte', 0)), name='price_not_negative'),
+            model_name="price",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("close__gte", 0)), name="price_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trade',
-            index=models.Index(fields=['portfolio', 'trade_date'], name='analytics_t_portfol_e0a76d_idx'),
+            model_name="trade",
+            index=models.Index(
+                fields=["portfolio", "trade_date"], name="analytics_t_portfol_e0a76d_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='trade',
-            index=models.Index(fields=['portfolio', 'instrument', 'trade_date'], name='analytics_t_portfol_1e05b8_idx'),
+            model_name="trade",
+            index=models.Index(
+                fields=["portfolio", "instrument", "trade_date"],
+                name="analytics_t_portfol_1e05b8_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trade',
-            constraint=models.UniqueConstraint(fields=('source', 'external_id'), name='trade_natural_key'),
+            model_name="trade",
+            constraint=models.UniqueConstraint(
+                fields=("source", "external_id"), name="trade_natural_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trade',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='trade_quantity_positive'),
+            model_name="trade",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="trade_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trade',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gte', 0)), name='trade_price_not_negative'),
+            model_name="trade",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gte", 0)), name="trade_price_not_negative"
+            ),
         ),
     ]

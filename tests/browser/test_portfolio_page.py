@@ -4,9 +4,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from analytics.services.positions import portfolio_positions_rebuild
 
 from analytics.models import CashFlow, CashFlowKind, Price, Trade, TradeSide
+from analytics.services.positions import portfolio_positions_rebuild
 from tests.factories import PASSWORD, InstrumentFactory, PortfolioFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,7 +74,9 @@ def test_manager_sees_holdings_and_value_chart(
 
     page.wait_for_selector("#holdings-table")
     rows = page.locator("#holdings-table tbody tr")
-    identifiers = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    identifiers = [
+        rows.nth(i).locator("td").first.inner_text().splitlines()[0] for i in range(rows.count())
+    ]
     assert {"AAA", "BBB", "CCC"} <= set(identifiers)
     page.wait_for_selector("#value-chart .main-svg", timeout=15_000)
     assert page.locator("#value-chart .scatterlayer .trace").count() >= 1
