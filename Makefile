@@ -12,7 +12,7 @@ export PORTAL_PORT := $(PORT)
 run: setup migrate demo
 	@echo ""
 	@echo "  Portfolio portal: http://127.0.0.1:$(PORT)/"
-	@echo "  Log in as pm, trader, risk, compliance, exec or admin; password: portal-demo"
+	@echo "  Log in as pm, pm2, pm3, trader, risk, compliance, exec or admin; password: portal-demo"
 	@echo "  API docs: http://127.0.0.1:$(PORT)/api/docs/   Ctrl-C stops web, worker and beat."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile

@@ -91,6 +91,7 @@ class PositionSnapshotAdmin(admin.ModelAdmin):
     list_filter = ("portfolio", "source")
     date_hierarchy = "date"
     list_select_related = ("portfolio", "instrument")
+    ordering = ("-date", "portfolio", "instrument")
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
@@ -105,6 +106,7 @@ class PriceAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     list_select_related = ("instrument",)
     raw_id_fields = ("instrument",)
+    ordering = ("-date", "instrument")
     show_full_result_count = False
 
 

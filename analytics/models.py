@@ -209,7 +209,6 @@ class PositionSnapshot(models.Model):
             )
         ]
         indexes = [models.Index(fields=["portfolio", "date"])]
-        ordering = ["portfolio", "date", "instrument"]
 
     def __str__(self) -> str:
         return f"{self.portfolio_id} {self.date} {self.instrument_id} {self.quantity}"
@@ -230,7 +229,6 @@ class Price(models.Model):
             models.CheckConstraint(condition=Q(close__gte=0), name="price_not_negative"),
         ]
         indexes = [models.Index(fields=["date"])]
-        ordering = ["instrument", "date"]
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.date} {self.close} {self.currency}"
