@@ -15,6 +15,8 @@ from analytics.models import (
     Price,
     Trade,
 )
+from portal.admin import AuditedEntitlementsMixin
+from portal.models import Entitlement
 
 
 @admin.register(Instrument)
@@ -33,8 +35,18 @@ class InstrumentAdmin(admin.ModelAdmin):
     search_fields = ("identifier", "isin", "name", "issuer")
 
 
+class GranteeEntitlementInline(admin.TabularInline):
+    """Who may see this portfolio: one row per user or team."""
+
+    model = Entitlement
+    extra = 0
+    fields = ("user", "team", "level", "granted_at")
+    readonly_fields = ("granted_at",)
+    autocomplete_fields = ("user", "team")
+
+
 @admin.register(Portfolio)
-class PortfolioAdmin(admin.ModelAdmin):
+class PortfolioAdmin(AuditedEntitlementsMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "name",
@@ -47,7 +59,8 @@ class PortfolioAdmin(admin.ModelAdmin):
     list_filter = ("base_currency", "is_active")
     search_fields = ("code", "name")
     readonly_fields = ("data_version",)
-    autocomplete_fields = ("owner",)
+    autocomplete_fields = ("owner", "benchmark")
+    inlines = [GranteeEntitlementInline]
 
 
 @admin.register(Benchmark)

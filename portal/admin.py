@@ -7,30 +7,77 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from portal import services
-from portal.models import AuditEvent, Entitlement, Team, User
+from portal.models import AuditAction, AuditEvent, Entitlement, Team, User
+
+
+class AuditedEntitlementsMixin:
+    """Saves inline entitlement rows through the services, so every grant, change
+    and revocation made in the admin is audited like any other."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Entitlement:
+            return super().save_formset(request, form, formset, change)
+        entitlements = formset.save(commit=False)  # also fills deleted/changed_objects
+        for gone in formset.deleted_objects:
+            services.entitlement_revoke(actor=request.user, entitlement=gone, request=request)
+        for entitlement, changed_fields in formset.changed_objects:
+            if {"portfolio", "user", "team"} & set(changed_fields):
+                # The row now points elsewhere: the old grant ends, a new one begins.
+                services.entitlement_revoke(
+                    actor=request.user,
+                    entitlement=Entitlement.objects.get(pk=entitlement.pk),
+                    request=request,
+                )
+                entitlement.pk = None
+        for entitlement in entitlements:
+            services.entitlement_grant(
+                actor=request.user,
+                portfolio=entitlement.portfolio,
+                user=entitlement.user,
+                team=entitlement.team,
+                level=entitlement.level,
+                request=request,
+            )
+        return None
+
+
+class PortfolioEntitlementInline(admin.TabularInline):
+    """Entitlements of a team or a user, one row per portfolio."""
+
+    model = Entitlement
+    extra = 0
+    fields = ("portfolio", "level", "granted_at")
+    readonly_fields = ("granted_at",)
+    autocomplete_fields = ("portfolio",)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedEntitlementsMixin, BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active", "teams")
     fieldsets = (*BaseUserAdmin.fieldsets, ("Portal", {"fields": ("role",)}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Portal", {"fields": ("role", "email")}))
+    inlines = [PortfolioEntitlementInline]
 
-
-class EntitlementInline(admin.TabularInline):
-    model = Entitlement
-    extra = 0
-    fields = ("portfolio", "level")
-    autocomplete_fields = ("portfolio",)
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = sorted(set(form.changed_data) - {"password", "password1", "password2"})
+        if changed:
+            services.audit_record(
+                actor=request.user,
+                action=AuditAction.USER_CHANGED,
+                target=obj,
+                request=request,
+                details={"created": not change, "fields": changed},
+            )
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedEntitlementsMixin, admin.ModelAdmin):
     list_display = ("name", "description")
     search_fields = ("name",)
     filter_horizontal = ("members",)
-    inlines = [EntitlementInline]
+    inlines = [PortfolioEntitlementInline]
 
     def save_related(self, request, form, formsets, change):
         before = set(form.instance.members.values_list("username", flat=True)) if change else set()
@@ -39,26 +86,11 @@ class TeamAdmin(admin.ModelAdmin):
         if before != after:
             services.audit_record(
                 actor=request.user,
-                action="team.membership_changed",
+                action=AuditAction.TEAM_MEMBERSHIP_CHANGED,
                 target=form.instance,
                 request=request,
                 details={"added": sorted(after - before), "removed": sorted(before - after)},
             )
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not Entitlement:
-            return super().save_formset(request, form, formset, change)
-        for obj in formset.deleted_objects:
-            services.entitlement_revoke(actor=request.user, entitlement=obj, request=request)
-        for entitlement in formset.save(commit=False):
-            services.entitlement_grant(
-                actor=request.user,
-                portfolio=entitlement.portfolio,
-                team=form.instance,
-                level=entitlement.level,
-                request=request,
-            )
-        return None
 
 
 @admin.register(Entitlement)

@@ -113,3 +113,76 @@ def test_entitlement_changes_in_the_admin_are_audited(alice, bob, growth, client
     assert response.status_code == 302, response.content.decode()[:2000]
     event = AuditEvent.objects.filter(action=AuditAction.ENTITLEMENT_GRANTED, actor=admin).get()
     assert event.details == {"user": "bob", "team": None, "level": "manage"}
+
+
+def test_team_and_portfolio_admin_inlines_grant_and_revoke_with_audit(
+    alice, bob, desk, growth, client
+):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    entitlement = desk.entitlements.get(portfolio=growth)
+    prefix = "entitlements"
+    form = {
+        "name": desk.name,
+        "description": "",
+        "members": [bob.pk],
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "1",
+        f"{prefix}-0-id": entitlement.pk,
+        f"{prefix}-0-team": desk.pk,
+        f"{prefix}-0-portfolio": growth.pk,
+        f"{prefix}-0-level": "view",
+        f"{prefix}-0-DELETE": "on",
+    }
+    response = client.post(reverse("admin:portal_team_change", args=[desk.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not desk.entitlements.exists()
+    revoked = AuditEvent.objects.get(action=AuditAction.ENTITLEMENT_REVOKED, actor=admin)
+    assert revoked.details == {"user": None, "team": "Equity desk", "level": "view"}
+
+    form = {
+        "code": growth.code,
+        "name": growth.name,
+        "base_currency": "USD",
+        "inception_date": "2015-01-02",
+        "owner": alice.pk,
+        "strategy": "",
+        "is_active": "on",
+        f"{prefix}-TOTAL_FORMS": "1",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-0-user": bob.pk,
+        f"{prefix}-0-team": "",
+        f"{prefix}-0-level": "manage",
+    }
+    response = client.post(reverse("admin:analytics_portfolio_change", args=[growth.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert bob.entitlements.get(portfolio=growth).level == "manage"
+    granted = AuditEvent.objects.get(action=AuditAction.ENTITLEMENT_GRANTED, actor=admin)
+    assert granted.details == {"user": "bob", "team": None, "level": "manage"}
+
+
+def test_role_and_permission_changes_in_the_admin_are_audited(bob, client):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    page = client.get(reverse("admin:portal_user_change", args=[bob.pk]))
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {
+            "username": "bob",
+            "role": "risk_manager",
+            "is_staff": "on",
+            "date_joined_0": bob.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": bob.date_joined.strftime("%H:%M:%S"),
+            "groups": [],
+            "user_permissions": [],
+            "entitlements-TOTAL_FORMS": "0",
+            "entitlements-INITIAL_FORMS": "0",
+        }
+    )
+    data.pop("last_login", None)
+    data.pop("password", None)
+    response = client.post(reverse("admin:portal_user_change", args=[bob.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = AuditEvent.objects.get(action=AuditAction.USER_CHANGED, actor=admin)
+    assert {"role", "is_staff"} <= set(event.details["fields"])
