@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from analytics.engine.returns import cumulative_return
+
 FlowTiming = Literal["start", "end"]
 
 DAYS_PER_YEAR = 365.0
@@ -107,16 +109,6 @@ def daily_time_weighted_returns(
     return numerator / denominator.where(denominator > 0) - 1.0
 
 
-def link_returns(returns: pd.DataFrame | pd.Series) -> pd.Series | float:
-    """Geometrically link sub-period returns: ``prod(1 + r) - 1`` down the rows.
-
-    A DataFrame (periods × portfolios) gives one linked return per portfolio;
-    a Series gives a float. A NaN anywhere in a column makes that column's
-    result NaN (a missing sub-period is never skipped). No rows give 0.
-    """
-    return (1.0 + returns).prod(skipna=False) - 1.0
-
-
 def time_weighted_return(
     values: pd.DataFrame,
     flows: pd.DataFrame | None = None,
@@ -131,7 +123,7 @@ def time_weighted_return(
     the window is missing (see the module docstring).
     """
     daily = daily_time_weighted_returns(values, flows, flow_timing=flow_timing)
-    return link_returns(daily.iloc[1:])
+    return cumulative_return(daily.iloc[1:])
 
 
 def modified_dietz(

@@ -9,12 +9,12 @@ import pytest
 from analytics.engine.flows import (
     MoneyWeightedStatus,
     daily_time_weighted_returns,
-    link_returns,
     modified_dietz,
     money_weighted_return,
     money_weighted_returns,
     time_weighted_return,
 )
+from analytics.engine.returns import cumulative_return
 
 DATES = pd.to_datetime(["2024-03-01", "2024-03-04", "2024-03-05", "2024-03-06"])
 
@@ -85,9 +85,9 @@ def test_unknown_flow_timing_is_rejected():
         daily_time_weighted_returns(values, flows, flow_timing="noon")
 
 
-def test_link_returns_compounds_and_propagates_gaps():
+def test_linking_compounds_and_propagates_gaps():
     returns = pd.DataFrame({"a": [0.10, -0.05, 0.02], "b": [0.01, np.nan, 0.01]})
-    linked = link_returns(returns)
+    linked = cumulative_return(returns)
     # 1.10 * 0.95 * 1.02 - 1 = 1.0659 - 1
     assert linked["a"] == pytest.approx(0.0659, abs=1e-15)
     assert math.isnan(linked["b"])
