@@ -102,9 +102,11 @@ class PositionSnapshotAdmin(admin.ModelAdmin):
         "source",
     )
     list_filter = ("portfolio", "source")
-    date_hierarchy = "date"
+    search_fields = ("=instrument__identifier",)
     list_select_related = ("portfolio", "instrument")
-    ordering = ("-date", "portfolio", "instrument")
+    # Hundreds of thousands of rows: newest first by primary key (snapshots are
+    # written in date order), no date hierarchy, which would scan them all.
+    ordering = ("-id",)
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
@@ -115,11 +117,10 @@ class PositionSnapshotAdmin(admin.ModelAdmin):
 class PriceAdmin(admin.ModelAdmin):
     list_display = ("date", "instrument", "close", "currency", "source")
     list_filter = ("source", "currency")
-    search_fields = ("instrument__identifier",)
-    date_hierarchy = "date"
+    search_fields = ("=instrument__identifier",)
     list_select_related = ("instrument",)
     raw_id_fields = ("instrument",)
-    ordering = ("-date", "instrument")
+    ordering = ("-date",)  # served by the date index; no date hierarchy over every row
     show_full_result_count = False
 
 
