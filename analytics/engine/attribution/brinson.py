@@ -1,41 +1,11 @@
-"""Brinson-Fachler performance attribution, single period and Carino-linked multi-period.
+"""Single-period Brinson-Fachler attribution over tables of many portfolios and periods.
 
-The engine works on tables of many attributions at once: :func:`brinson_fachler_table`
-attributes every (portfolio, period) pair of a long constituent table in a handful of
-groupbys, and :func:`link_carino_table` links each portfolio's periods. :func:`brinson_fachler`
-(one pair) and :func:`link_carino` (one portfolio's periods) are thin wrappers over them.
-
-Conventions:
-
-* Weights and returns are decimal fractions. Portfolio and benchmark weights
-  must each add up to 1 (within 1e-9) for the effects to add up to the
-  active return; cash is a group like any other.
-* Single period, per group ``i`` with portfolio/benchmark weights ``wp, wb``,
-  group returns ``Rp_i, Rb_i`` and total benchmark return ``Rb``:
-
-  - allocation  = ``(wp - wb) * (Rb_i - Rb)``
-  - selection   = ``wb * (Rp_i - Rb_i)``
-  - interaction = ``(wp - wb) * (Rp_i - Rb_i)``
-
-  and the effects over all groups add up to ``Rp - Rb`` (arithmetic active
-  return).
-* A group held on one side only has no return on the other side. Its missing
-  return is taken **equal to the other side's return for that group**, so the
-  whole effect of holding an off-benchmark group, or of leaving out a
-  benchmark group, is allocation: ``wp * (Rp_i - Rb)`` or ``-wb * (Rb_i - Rb)``,
-  with zero selection and interaction.
-* Multi-period effects are linked with **Carino**'s logarithmic smoothing
-  rather than Menchero's: Carino's coefficients are closed-form, do not depend
-  on the order of the periods, and make the linked effects add up exactly to
-  the compounded active return ``prod(1 + Rp_t) - prod(1 + Rb_t)``. With
-  ``k(a, b) = (ln(1 + a) - ln(1 + b)) / (a - b)`` (and ``1 / (1 + a)`` in the
-  limit ``a == b``), each period's effect is scaled by ``k(Rp_t, Rb_t) / k(Rp, Rb)``
-  where ``Rp, Rb`` are the compounded returns.
+Conventions (weights, effects, the one-side rule): see :mod:`analytics.engine.attribution`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +14,7 @@ import pandas as pd
 EFFECTS = ["allocation", "selection", "interaction"]
 _WEIGHT_TOLERANCE = 1e-9
 # The single-pair wrappers run the table functions under this constant key, then drop it.
-_SINGLE_KEY = "__single_attribution__"
+SINGLE_KEY = "__single_attribution__"
 # Errors list this many offending keys, then a count of the rest.
 _MAX_KEYS_IN_ERROR = 5
 
@@ -95,7 +65,7 @@ def _describe_key(names: Sequence[str], value: object) -> str:
     """``portfolio='P1', period='2024-01'`` for one key tuple, leaving out the private key."""
     values = value if isinstance(value, tuple) else (value,)
     parts = [
-        f"{name}={item!r}" for name, item in zip(names, values, strict=True) if name != _SINGLE_KEY
+        f"{name}={item!r}" for name, item in zip(names, values, strict=True) if name != SINGLE_KEY
     ]
     return ", ".join(parts)
 
@@ -252,169 +222,15 @@ def brinson_fachler(
     This is :func:`brinson_fachler_table` with a single key.
     """
     table = brinson_fachler_table(
-        portfolio.assign(**{_SINGLE_KEY: 0}),
-        benchmark.assign(**{_SINGLE_KEY: 0}),
+        portfolio.assign(**{SINGLE_KEY: 0}),
+        benchmark.assign(**{SINGLE_KEY: 0}),
         by=by,
-        keys=(_SINGLE_KEY,),
+        keys=(SINGLE_KEY,),
     )
     returns = table.returns.iloc[0]
     return BrinsonAttribution(
-        table.groups.droplevel(_SINGLE_KEY),
+        table.groups.droplevel(SINGLE_KEY),
         float(returns["portfolio_return"]),
         float(returns["benchmark_return"]),
         float(returns["active_return"]),
-    )
-
-
-def carino_coefficient(
-    portfolio_return: np.ndarray | float, benchmark_return: np.ndarray | float
-) -> np.ndarray:
-    """Carino's ``k = (ln(1 + Rp) - ln(1 + Rb)) / (Rp - Rb)``, ``1 / (1 + Rp)`` when equal.
-
-    Computed as ``log1p(x) / x / (1 + Rb)`` with ``x = (Rp - Rb) / (1 + Rb)``,
-    which is the same quantity without the cancellation of two nearby logs,
-    and tends smoothly to the ``Rp == Rb`` limit. Returns must exceed -1.
-    """
-    rp = np.asarray(portfolio_return, dtype=float)
-    rb = np.asarray(benchmark_return, dtype=float)
-    if (rp <= -1).any() or (rb <= -1).any():
-        raise ValueError("Carino linking needs returns above -100 %")
-    relative = (rp - rb) / (1.0 + rb)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.where(relative == 0, 1.0, np.log1p(relative) / relative)
-    return log_ratio / (1.0 + rb)
-
-
-@dataclass(frozen=True)
-class LinkedAttribution:
-    """Multi-period attribution linked with Carino's method.
-
-    ``by_period`` is indexed by (period, group) with the smoothed
-    ``allocation``, ``selection``, ``interaction`` and ``total`` of each group
-    in each period; ``groups`` sums them over periods (index: group). The
-    floats are the compounded portfolio and benchmark returns and
-    ``active_return = portfolio_return - benchmark_return``, which the effects
-    add up to.
-    """
-
-    by_period: pd.DataFrame
-    groups: pd.DataFrame
-    portfolio_return: float
-    benchmark_return: float
-    active_return: float
-
-    @property
-    def totals(self) -> pd.Series:
-        """Each linked effect summed over groups; ``totals["total"]`` equals ``active_return``."""
-        return self.groups.sum()
-
-
-@dataclass(frozen=True)
-class LinkedAttributionTable:
-    """Carino-linked attributions of many series (e.g. portfolios) at once.
-
-    ``by_period`` has the index of :attr:`BrinsonAttributionTable.groups` (``(*keys, group)``)
-    with the smoothed ``allocation``, ``selection``, ``interaction`` and ``total``;
-    ``groups`` sums them over periods, indexed by the series keys and the group. ``returns``
-    is indexed by the series keys with the compounded ``portfolio_return`` and
-    ``benchmark_return`` and ``active_return`` (their difference), which each series'
-    linked effects add up to.
-    """
-
-    by_period: pd.DataFrame
-    groups: pd.DataFrame
-    returns: pd.DataFrame
-
-    @property
-    def totals(self) -> pd.DataFrame:
-        """Each linked effect summed over groups per series (``total``: the active return)."""
-        return self.groups.groupby(level=self.returns.index.names, sort=True).sum()
-
-
-def link_carino_table(
-    attribution: BrinsonAttributionTable, *, over: str = "period"
-) -> LinkedAttributionTable:
-    """Link the periods of every series of single-period attributions with Carino.
-
-    ``over`` names the key that is linked over; the other keys (by default ``portfolio``) name
-    the series, each linked on its own. Each period's effects are multiplied by ``k_t / K``
-    (see :func:`carino_coefficient`), with ``k_t`` from the period's portfolio and benchmark
-    returns and ``K`` from the series' compounded ones, so each series' linked effects add up
-    to its ``prod(1 + Rp_t) - prod(1 + Rb_t)`` up to rounding. The coefficients do not depend
-    on the order of the periods, so the rows need no sorting. A group absent in a period
-    contributes nothing to it.
-    """
-    returns = attribution.returns
-    keys = list(returns.index.names)
-    if over not in keys:
-        raise ValueError(f"cannot link over {over!r}: the keys are {keys}")
-    series_keys = [key for key in keys if key != over]
-    if not series_keys:
-        raise ValueError(f"need a key besides {over!r} to name each series (or use link_carino)")
-    group_level = attribution.groups.index.names[-1]
-
-    period_p = returns["portfolio_return"].to_numpy(dtype=np.float64)
-    period_b = returns["benchmark_return"].to_numpy(dtype=np.float64)
-    series_codes, series_index = returns.index.droplevel(over).factorize()
-    # Codes are 0..n-1 in order of appearance, so grouping by them keeps series_index's order.
-    growth_p = pd.Series(1.0 + period_p).groupby(series_codes, sort=True).prod().to_numpy()
-    growth_b = pd.Series(1.0 + period_b).groupby(series_codes, sort=True).prod().to_numpy()
-    compounded_p = growth_p - 1.0
-    compounded_b = growth_b - 1.0
-    scale = (
-        carino_coefficient(period_p, period_b)
-        / carino_coefficient(compounded_p, compounded_b)[series_codes]
-    )
-
-    rows = returns.index.get_indexer(attribution.groups.index.droplevel(group_level))
-    if (rows < 0).any():
-        raise ValueError("groups has keys that returns lacks; pass a brinson_fachler_table result")
-    by_period = attribution.groups[[*EFFECTS, "total"]] * scale[rows][:, np.newaxis]
-    groups = by_period.groupby(level=[*series_keys, group_level], sort=True).sum()
-    linked_returns = pd.DataFrame(
-        {
-            "portfolio_return": compounded_p,
-            "benchmark_return": compounded_b,
-            "active_return": compounded_p - compounded_b,
-        },
-        index=series_index.set_names(series_keys),
-    )
-    return LinkedAttributionTable(by_period, groups, linked_returns)
-
-
-def link_carino(periods: Mapping[object, BrinsonAttribution]) -> LinkedAttribution:
-    """Link consecutive single-period attributions (in the mapping's order) with Carino.
-
-    Each period's effects are multiplied by ``k_t / K`` (see
-    :func:`carino_coefficient`), with ``k_t`` from the period's portfolio and
-    benchmark returns and ``K`` from the compounded ones, so the linked effects
-    add up to ``prod(1 + Rp_t) - prod(1 + Rb_t)`` up to rounding. The
-    coefficients do not depend on the order of the periods. A group absent in
-    a period contributes nothing to it. This is :func:`link_carino_table` on one series.
-    """
-    if not periods:
-        raise ValueError("need at least one period to link")
-    labels = list(periods)
-    groups = pd.concat(
-        [periods[label].groups for label in labels], keys=labels, names=["period", None]
-    )
-    groups.index = groups.index.set_names("group", level=-1)
-    returns = pd.DataFrame(
-        {
-            "portfolio_return": [periods[label].portfolio_return for label in labels],
-            "benchmark_return": [periods[label].benchmark_return for label in labels],
-        },
-        index=pd.Index(labels, name="period", tupleize_cols=False),
-    )
-    table = BrinsonAttributionTable(
-        pd.concat({0: groups}, names=[_SINGLE_KEY]), pd.concat({0: returns}, names=[_SINGLE_KEY])
-    )
-    linked = link_carino_table(table, over="period")
-    compounded = linked.returns.iloc[0]
-    return LinkedAttribution(
-        linked.by_period.droplevel(_SINGLE_KEY),
-        linked.groups.droplevel(_SINGLE_KEY),
-        float(compounded["portfolio_return"]),
-        float(compounded["benchmark_return"]),
-        float(compounded["active_return"]),
     )
