@@ -263,8 +263,9 @@ class CashFlowKind(models.TextChoices):
 
 class CashFlow(models.Model):
     """An external flow: money into (positive) or out of (negative) the portfolio.
-    It counts at the start of ``date`` for time-weighted returns (it is invested
-    for that day), as documented in ``analytics.engine.flows``."""
+    Positions count it in the cash balance at the close of ``date``; time-weighted
+    returns treat it as arriving at the end of that day by default (it earns
+    nothing that day), see ``analytics.engine.flows.daily_time_weighted_returns``."""
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="cash_flows")
     date = models.DateField()
