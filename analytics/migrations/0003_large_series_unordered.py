@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0002_initial'),
+        ("analytics", "0002_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='positionsnapshot',
+            name="positionsnapshot",
             options={},
         ),
         migrations.AlterModelOptions(
-            name='price',
+            name="price",
             options={},
         ),
     ]
