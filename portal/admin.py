@@ -9,6 +9,27 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from portal import services
 from portal.models import AuditAction, AuditEvent, Entitlement, Team, User
 
+TARGET_FIELDS = {"portfolio", "user", "team"}
+
+
+def _entitlement_save(request, entitlement: Entitlement, changed_fields) -> Entitlement:
+    """Save an entitlement edited in the admin through the services. A row whose
+    portfolio, user or team changed ends the old grant and begins a new one."""
+    if entitlement.pk is not None and TARGET_FIELDS & set(changed_fields):
+        services.entitlement_revoke(
+            actor=request.user,
+            entitlement=Entitlement.objects.get(pk=entitlement.pk),
+            request=request,
+        )
+    return services.entitlement_grant(
+        actor=request.user,
+        portfolio=entitlement.portfolio,
+        user=entitlement.user,
+        team=entitlement.team,
+        level=entitlement.level,
+        request=request,
+    )
+
 
 class AuditedEntitlementsMixin:
     """Saves inline entitlement rows through the services, so every grant, change
@@ -20,24 +41,9 @@ class AuditedEntitlementsMixin:
         entitlements = formset.save(commit=False)  # also fills deleted/changed_objects
         for gone in formset.deleted_objects:
             services.entitlement_revoke(actor=request.user, entitlement=gone, request=request)
-        for entitlement, changed_fields in formset.changed_objects:
-            if {"portfolio", "user", "team"} & set(changed_fields):
-                # The row now points elsewhere: the old grant ends, a new one begins.
-                services.entitlement_revoke(
-                    actor=request.user,
-                    entitlement=Entitlement.objects.get(pk=entitlement.pk),
-                    request=request,
-                )
-                entitlement.pk = None
+        changed = {id(obj): fields for obj, fields in formset.changed_objects}
         for entitlement in entitlements:
-            services.entitlement_grant(
-                actor=request.user,
-                portfolio=entitlement.portfolio,
-                user=entitlement.user,
-                team=entitlement.team,
-                level=entitlement.level,
-                request=request,
-            )
+            _entitlement_save(request, entitlement, changed.get(id(entitlement), ()))
         return None
 
 
@@ -101,15 +107,7 @@ class EntitlementAdmin(admin.ModelAdmin):
     autocomplete_fields = ("portfolio", "user", "team")
 
     def save_model(self, request, obj, form, change):
-        entitlement = services.entitlement_grant(
-            actor=request.user,
-            portfolio=obj.portfolio,
-            user=obj.user,
-            team=obj.team,
-            level=obj.level,
-            request=request,
-        )
-        obj.pk = entitlement.pk
+        obj.pk = _entitlement_save(request, obj, form.changed_data if change else ()).pk
 
     def delete_model(self, request, obj):
         services.entitlement_revoke(actor=request.user, entitlement=obj, request=request)

@@ -186,3 +186,24 @@ def test_role_and_permission_changes_in_the_admin_are_audited(bob, client):
     assert response.status_code == 302, response.content.decode()[:3000]
     event = AuditEvent.objects.get(action=AuditAction.USER_CHANGED, actor=admin)
     assert {"role", "is_staff"} <= set(event.details["fields"])
+
+
+def test_repointing_an_entitlement_in_the_admin_revokes_the_old_grant(
+    alice, bob, carol, income, client
+):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    entitlement = carol.entitlements.get(portfolio=income)
+    response = client.post(
+        reverse("admin:portal_entitlement_change", args=[entitlement.pk]),
+        {"portfolio": income.pk, "user": bob.pk, "team": "", "level": "view"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not carol.entitlements.exists()
+    assert bob.entitlements.get(portfolio=income).level == "view"
+    actions = list(
+        AuditEvent.objects.filter(actor=admin, action__startswith="entitlement.")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == [AuditAction.ENTITLEMENT_REVOKED, AuditAction.ENTITLEMENT_GRANTED]
