@@ -179,6 +179,9 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs, one entry per app's job; django-celery-beat copies them into
+# its tables when beat starts, where admins can pause or retime them.
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The filesystem transport has no fanout exchange for remote control; Redis does.

@@ -52,7 +52,7 @@ from itertools import islice
 import numpy as np
 import pandas as pd
 from django.db import connections, models, router, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from analytics.models import (
     AssetClass,
@@ -65,6 +65,7 @@ from analytics.models import (
     Trade,
     TradeSide,
 )
+from analytics.services.versions import portfolio_data_changed_mark
 
 DERIVED_SOURCE = "derived"
 # Rows adapted and sent per round of bulk_insert_values: bounds the memory of one batch.
@@ -435,7 +436,7 @@ def portfolio_positions_rebuild(*, portfolio: Portfolio, start: Date | None = No
             )
         ),
     )
-    Portfolio.objects.filter(pk=portfolio.pk).update(data_version=F("data_version") + 1)
+    portfolio_data_changed_mark(portfolio_ids=[portfolio.pk])
     portfolio.refresh_from_db(fields=["data_version"])
     return len(snapshots)
 
