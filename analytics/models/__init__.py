@@ -2,7 +2,10 @@
 
 * ``market``: instruments, benchmarks, portfolios, trades, positions, prices, FX,
   cash flows and factor returns (the data the portal reports on);
-* ``snapshots``: stored analytics results and per-portfolio risk limits.
+* ``snapshots``: stored analytics results and per-portfolio risk limits;
+* ``ingest``: import runs, HTTP pull sources and their fetch log, push
+  idempotency keys, corporate actions (splits);
+* ``quality``: data-quality findings and per-portfolio, per-date completeness.
 """
 
 from analytics.models.market import (
@@ -24,9 +27,43 @@ from analytics.models.market import (
     Trade,
     TradeSide,
 )
+from analytics.models.ingest import (
+    CorporateAction,
+    CorporateActionKind,
+    DataFetch,
+    DataFormat,
+    DataKind,
+    DataSource,
+    FetchOutcome,
+    IdempotencyKey,
+    ImportOrigin,
+    ImportRun,
+    ImportStatus,
+)
+from analytics.models.quality import (
+    DataQualityFinding,
+    FindingKind,
+    PortfolioDataStatus,
+    Severity,
+)
 from analytics.models.snapshots import AnalyticsSnapshot, RiskLimit, RiskLimitMetric, SnapshotStatus
 
 __all__ = [
+    "CorporateAction",
+    "CorporateActionKind",
+    "DataFetch",
+    "DataFormat",
+    "DataKind",
+    "DataQualityFinding",
+    "DataSource",
+    "FetchOutcome",
+    "FindingKind",
+    "IdempotencyKey",
+    "ImportOrigin",
+    "ImportRun",
+    "ImportStatus",
+    "PortfolioDataStatus",
+    "Severity",
     "AnalyticsSnapshot",
     "AssetClass",
     "Benchmark",
