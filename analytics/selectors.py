@@ -5,9 +5,19 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+import pandas as pd
 from django.db.models import Count, Max, Q, Sum
 
-from analytics.models import Portfolio, PositionSnapshot
+from analytics.engine.exposure import limit_utilisation
+from analytics.models import (
+    AnalyticsSnapshot,
+    Portfolio,
+    PositionSnapshot,
+    RiskLimit,
+    RiskLimitMetric,
+    SnapshotStatus,
+)
+from analytics.services.positions import DERIVED_SOURCE
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,7 @@ class HoldingsView:
 def portfolio_latest_position_date(
     *, portfolio: Portfolio, on_or_before: dt.date | None = None
 ) -> dt.date | None:
-    positions = PositionSnapshot.objects.filter(portfolio=portfolio)
+    positions = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE)
     if on_or_before is not None:
         positions = positions.filter(date__lte=on_or_before)
     return positions.aggregate(latest=Max("date"))["latest"]
@@ -53,7 +63,7 @@ def portfolio_holdings(*, portfolio: Portfolio, as_of: dt.date | None = None) ->
             as_of=None, net_assets_base=Decimal(0), holdings=[], missing_base_values=0
         )
     rows = list(
-        PositionSnapshot.objects.filter(portfolio=portfolio, date=date)
+        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date=date)
         .exclude(quantity=0)
         .select_related("instrument")
     )
@@ -104,7 +114,9 @@ def portfolio_value_series(
     """Net assets in the base currency at each date with positions. A date where
     some holding lacks a base value reports how many, so a chart can mark it
     rather than show a silent drop."""
-    positions = PositionSnapshot.objects.filter(portfolio=portfolio).exclude(quantity=0)
+    positions = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE).exclude(
+        quantity=0
+    )
     if start is not None:
         positions = positions.filter(date__gte=start)
     if end is not None:
@@ -126,4 +138,90 @@ def portfolio_value_series(
             missing_base_values=row["missing"],
         )
         for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """What a reader shows: the newest finished snapshot and the state of the current key.
+
+    ``snapshot`` is the newest ``done`` snapshot (None before the first finishes).
+    ``current_status`` is the status of the row for the portfolio's current data
+    (None if none was requested yet); when it is not ``done``, the numbers shown come
+    from an older snapshot and ``stale`` is true.
+    """
+
+    snapshot: AnalyticsSnapshot | None
+    current_status: str | None
+    current_error: str
+    stale: bool
+
+    @property
+    def result(self) -> dict:
+        return self.snapshot.result if self.snapshot else {}
+
+    def section(self, name: str) -> dict | None:
+        return self.result.get(name)
+
+
+def portfolio_snapshot(*, portfolio: Portfolio) -> SnapshotView:
+    """The snapshot readers should show for ``portfolio`` (already authorised)."""
+    snapshots = AnalyticsSnapshot.objects.filter(portfolio=portfolio)
+    current = snapshots.filter(data_version=portfolio.data_version).order_by("-as_of").first()
+    done = snapshots.filter(status=SnapshotStatus.DONE).order_by("-data_version", "-as_of")
+    snapshot = done.first()
+    is_current = (
+        snapshot is not None
+        and current is not None
+        and snapshot.pk == current.pk
+        and not snapshot.stale
+    )
+    return SnapshotView(
+        snapshot=snapshot,
+        current_status=current.status if current else None,
+        current_error=current.error if current else "",
+        stale=snapshot is not None and not is_current,
+    )
+
+
+@dataclass(frozen=True)
+class LimitUse:
+    metric: str
+    label: str
+    limit: float
+    warning_level: float
+    value: float | None
+    utilisation: float | None
+    status: str  # ok, warning, breach or no_value
+
+
+def risk_limit_utilisation(*, portfolio: Portfolio, view: SnapshotView) -> list[LimitUse]:
+    """Utilisation of each of ``portfolio``'s risk limits by the snapshot's figures
+    (computed on read, so a limit changed today applies at once)."""
+    limits = list(RiskLimit.objects.filter(portfolio=portfolio).order_by("metric"))
+    if not limits:
+        return []
+    values = view.section("risk_values") or {}
+    table = limit_utilisation(
+        pd.DataFrame(
+            [(portfolio.pk, metric, value) for metric, value in values.items()],
+            columns=["portfolio", "metric", "value"],
+        ).astype({"value": float}),
+        pd.DataFrame(
+            [(portfolio.pk, lim.metric, lim.limit, lim.warning_level) for lim in limits],
+            columns=["portfolio", "metric", "limit", "warning_level"],
+        ),
+    )
+    labels = dict(RiskLimitMetric.choices)
+    return [
+        LimitUse(
+            metric=row.metric,
+            label=labels.get(row.metric, row.metric),
+            limit=row.limit,
+            warning_level=lim.warning_level,
+            value=None if pd.isna(row.value) else float(row.value),
+            utilisation=None if pd.isna(row.utilisation) else float(row.utilisation),
+            status=row.status,
+        )
+        for row, lim in zip(table.itertuples(index=False), limits, strict=True)
     ]

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from analytics.models import Portfolio
+from analytics.services import snapshots
 from analytics.services.positions import portfolio_positions_rebuild
 
 
@@ -21,3 +22,21 @@ def positions_rebuild(portfolio_id: int) -> None:
     if portfolio is None:
         return  # deleted since the task was sent
     portfolio_positions_rebuild(portfolio=portfolio)
+
+
+@shared_task(name="analytics.snapshot_compute", acks_late=True)
+def snapshot_compute(snapshot_id: int) -> None:
+    """Compute one stored snapshot row. Safe twice: a claimed or done row is skipped."""
+    snapshots.snapshot_compute(snapshot_id=snapshot_id)
+
+
+@shared_task(name="analytics.snapshots_refresh_all", acks_late=True)
+def snapshots_refresh_all() -> None:
+    """Nightly: fan every active portfolio out in chunks (``SNAPSHOT_CHUNK_SIZE``)."""
+    snapshots.snapshots_refresh_all()
+
+
+@shared_task(name="analytics.snapshots_request_chunk", acks_late=True)
+def snapshots_request_chunk(portfolio_ids: list[int]) -> None:
+    """Bring one chunk of portfolios' snapshots up to date; done keys cost nothing."""
+    snapshots.snapshots_compute_chunk(portfolio_ids=portfolio_ids)

@@ -11,6 +11,7 @@ Two ways to run with the same code (see README "Configuration"):
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -181,11 +182,23 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic jobs, one entry per app's job; django-celery-beat copies them into
 # its tables when beat starts, where admins can pause or retime them.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "analytics-nightly-snapshots": {
+        "task": "analytics.snapshots_refresh_all",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The filesystem transport has no fanout exchange for remote control; Redis does.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesystem://")
+
+# --- Analytics ---------------------------------------------------------------
+# Annual risk-free rate for Sharpe, Sortino and friends (0.02 = 2 %), converted per
+# period as (1 + rf)^(1/252) − 1.
+ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
+# Portfolios per task in the nightly snapshot fan-out.
+SNAPSHOT_CHUNK_SIZE = env.int("SNAPSHOT_CHUNK_SIZE", default=25)
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {

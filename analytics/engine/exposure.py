@@ -172,11 +172,17 @@ def limit_utilisation(
     by a value of 0 and infinitely by anything else.
 
     Status: ``breach`` when utilisation > 1, ``warning`` when it is at least
-    ``warning_level`` (default 90 %), ``ok`` below, and ``no_value`` when a
+    ``warning_level`` (default 90 %; a ``warning_level`` column in ``limits``
+    sets it per limit), ``ok`` below, and ``no_value`` when a
     limit has no value to compare (never silently "ok"). Values without a
     limit are not reported. One row per limit, in the order of ``limits``.
     """
-    if not 0 < warning_level <= 1:
+    levels = (
+        limits["warning_level"].to_numpy(float)
+        if "warning_level" in limits
+        else np.full(len(limits), warning_level)
+    )
+    if not ((levels > 0) & (levels <= 1)).all():
         raise ValueError("warning_level must be in (0, 1]")
     keys = [PORTFOLIO, "metric"]
     if limits.duplicated(keys).any():
@@ -192,7 +198,7 @@ def limit_utilisation(
     utilisation = np.where(np.isnan(value), np.nan, utilisation)
     result["utilisation"] = utilisation
     result["status"] = np.select(
-        [np.isnan(utilisation), utilisation > 1, utilisation >= warning_level],
+        [np.isnan(utilisation), utilisation > 1, utilisation >= levels],
         [LimitStatus.NO_VALUE.value, LimitStatus.BREACH.value, LimitStatus.WARNING.value],
         default=LimitStatus.OK.value,
     )

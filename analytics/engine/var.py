@@ -156,3 +156,22 @@ def monte_carlo_var(
         simulations=simulations,
         seed=seed,
     )
+
+
+def rolling_historical_var(
+    returns: ArrayLike, window: int, confidence: float = 0.95
+) -> np.ndarray:
+    """Historical VaR (as :func:`historical_var`) of each trailing window of ``window`` returns.
+
+    ``result[t]`` uses ``returns[t − window + 1 .. t]``, so it is the forecast made at the close
+    of t for t + 1 (the input :func:`~analytics.engine.backtest.backtest_var` expects); the first
+    ``window − 1`` values are NaN. 1-D input, one value per date.
+    """
+    values = np.asarray(returns, dtype=np.float64).reshape(-1)
+    if window < 2:
+        raise ValueError("window must be at least 2 returns")
+    result = np.full(values.shape[0], np.nan)
+    if values.shape[0] >= window:
+        windows = np.lib.stride_tricks.sliding_window_view(values, window)
+        result[window - 1 :] = historical_var(np.ascontiguousarray(windows.T), confidence)
+    return result

@@ -276,7 +276,7 @@ def _closes(*, instrument_ids, start: Date) -> pd.DataFrame:
     return closes.drop_duplicates(["instrument_id", "date"], keep="first")
 
 
-def _rates_to_base(*, base: str, currencies, first: Date, last: Date) -> pd.DataFrame:
+def rates_to_base(*, base: str, currencies, first: Date, last: Date) -> pd.DataFrame:
     """Rows ``(date, currency, to_base)``: Decimal units of ``base`` per unit of
     ``currency`` on that date, from the direct pair or else the inverse pair."""
     currencies = sorted(set(currencies) - {base})
@@ -375,7 +375,7 @@ def _snapshot_frame(*, portfolio: Portfolio, start: Date | None) -> pd.DataFrame
     ]
 
     base = portfolio.base_currency
-    rates = _rates_to_base(
+    rates = rates_to_base(
         base=base,
         currencies=set(long["currency"]),
         first=long["date"].min() if len(long) else first_event,

@@ -1,0 +1,302 @@
+"""Load one portfolio's data from the ORM into the frames the engine takes.
+
+Conventions (every section of a snapshot relies on them):
+
+* **Valuations** are the derived position snapshots (``source="derived"``):
+  net assets in the base currency = the sum of ``market_value_base`` over the
+  date's holdings, cash included. A date on which any holding lacks a base value
+  (no price, no FX rate) has *no* valuation (NaN), never a partial sum; the number
+  of such holdings is kept per date.
+* **Flows** are the external cash flows converted into the base currency at the
+  flow date's rate (direct pair, else inverse; no carry-forward). A flow without
+  a rate stays NaN and is reported, never converted at 1.0.
+* **Benchmark** returns are converted into the base currency when the
+  benchmark's currency differs: ``(1 + r_local) × fx_t / fx_{t−1} − 1`` on the
+  benchmark's own dates; a date without a rate gives NaN.
+* **Prices** for holdings-based attribution are closes converted into the base
+  currency on the same date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Q, Sum
+
+from analytics.models import (
+    AssetClass,
+    BenchmarkReturn,
+    BenchmarkWeight,
+    CashFlow,
+    FactorReturn,
+    Instrument,
+    Portfolio,
+    PositionSnapshot,
+    Price,
+)
+from analytics.services.positions import DERIVED_SOURCE, rates_to_base
+
+ATTRIBUTES = ["sector", "industry", "country", "asset_class", "currency", "issuer"]
+"""Instrument attributes carried into holdings frames (any can group exposures)."""
+
+
+@dataclass(frozen=True)
+class PortfolioFrames:
+    """Everything a snapshot needs about one portfolio, as of ``as_of``."""
+
+    portfolio_id: int
+    base_currency: str
+    as_of: dt.date
+    net_assets: pd.Series  # net assets in base per valuation date (DatetimeIndex); NaN = unvalued
+    unvalued_holdings: pd.Series  # holdings without a base value, per valuation date
+    flows: pd.Series  # external flows in base, per flow date (NaN = no FX rate)
+    holdings: pd.DataFrame  # at as_of: instrument, identifier, name, quantity, mv base, attrs
+    benchmark_code: str | None = None
+    benchmark_returns: pd.Series | None = None  # daily, in base currency, benchmark's dates
+    benchmark_has_weights: bool = False
+    factor_returns: pd.DataFrame | None = None  # month-end × factor, monthly decimals
+    notes: list[str] = field(default_factory=list)
+
+
+def _to_float(frame: pd.DataFrame, columns: list[str]) -> None:
+    for column in columns:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
+
+
+def _valuations(portfolio: Portfolio, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
+    rows = (
+        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date__lte=as_of)
+        .exclude(quantity=0)
+        .values("date")
+        .annotate(
+            total=Sum("market_value_base"),
+            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
+        )
+        .order_by("date")
+    )
+    frame = pd.DataFrame.from_records(rows, columns=["date", "total", "unvalued"])
+    index = pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date")
+    totals = pd.to_numeric(frame["total"], errors="coerce").astype(np.float64).to_numpy()
+    unvalued = frame["unvalued"].to_numpy(dtype=np.int64)
+    values = pd.Series(np.where(unvalued > 0, np.nan, totals), index=index, name="net_assets")
+    return values, pd.Series(unvalued, index=index, name="unvalued_holdings")
+
+
+def _convert(frame: pd.DataFrame, *, base: str, value: str) -> pd.DataFrame:
+    """Add ``{value}_base`` to rows with ``date`` and ``currency`` (NaN without a rate)."""
+    if frame.empty:
+        frame[f"{value}_base"] = pd.Series(dtype=np.float64)
+        return frame
+    rates = rates_to_base(
+        base=base,
+        currencies=frame["currency"].unique(),
+        first=frame["date"].min(),
+        last=frame["date"].max(),
+    )
+    rates = rates.assign(to_base=pd.to_numeric(rates["to_base"]).astype(np.float64))
+    frame = frame.merge(rates, on=["date", "currency"], how="left")
+    frame.loc[frame["currency"] == base, "to_base"] = 1.0
+    frame[f"{value}_base"] = frame[value] * frame["to_base"]
+    return frame.drop(columns="to_base")
+
+
+def _flows(portfolio: Portfolio, as_of: dt.date) -> pd.Series:
+    frame = pd.DataFrame.from_records(
+        CashFlow.objects.filter(portfolio=portfolio, date__lte=as_of).values_list(
+            "date", "amount", "currency"
+        ),
+        columns=["date", "amount", "currency"],
+    )
+    _to_float(frame, ["amount"])
+    frame = _convert(frame, base=portfolio.base_currency, value="amount")
+    if frame.empty:
+        return pd.Series(dtype=np.float64, index=pd.DatetimeIndex([], name="date"))
+    # A NaN (unconverted) flow keeps its date's total NaN.
+    by_date = frame.groupby("date")["amount_base"].sum(min_count=len(frame))
+    missing = frame.loc[frame["amount_base"].isna(), "date"].unique()
+    by_date.loc[by_date.index.isin(missing)] = np.nan
+    by_date.index = pd.DatetimeIndex(pd.to_datetime(by_date.index), name="date")
+    return by_date.rename("flow")
+
+
+def holdings_frame(*, portfolio: Portfolio, date: dt.date) -> pd.DataFrame:
+    """Derived holdings of ``portfolio`` on ``date`` with instrument attributes."""
+    frame = pd.DataFrame.from_records(
+        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date=date)
+        .exclude(quantity=0)
+        .values_list(
+            "instrument_id",
+            "instrument__identifier",
+            "instrument__name",
+            "quantity",
+            "market_value_base",
+            *(f"instrument__{name}" for name in ATTRIBUTES),
+        ),
+        columns=["instrument", "identifier", "name", "quantity", "market_value_base", *ATTRIBUTES],
+    )
+    _to_float(frame, ["quantity", "market_value_base"])
+    frame.insert(0, "portfolio", portfolio.pk)
+    return frame
+
+
+def _benchmark_returns(portfolio: Portfolio, as_of: dt.date) -> pd.Series | None:
+    benchmark = portfolio.benchmark
+    if benchmark is None:
+        return None
+    frame = pd.DataFrame.from_records(
+        BenchmarkReturn.objects.filter(benchmark=benchmark, date__lte=as_of)
+        .order_by("date")
+        .values_list("date", "value"),
+        columns=["date", "value"],
+    )
+    if benchmark.currency != portfolio.base_currency and not frame.empty:
+        frame["currency"] = benchmark.currency
+        frame = _convert(
+            frame.assign(level=1.0), base=portfolio.base_currency, value="level"
+        )  # level_base is the rate itself
+        rate = frame["level_base"]
+        frame["value"] = (1.0 + frame["value"]) * rate / rate.shift(1) - 1.0
+    return pd.Series(
+        frame["value"].to_numpy(dtype=np.float64),
+        index=pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date"),
+        name=benchmark.code,
+    )
+
+
+def _factor_returns(as_of: dt.date) -> pd.DataFrame | None:
+    frame = pd.DataFrame.from_records(
+        FactorReturn.objects.filter(frequency="M", date__lte=as_of).values_list(
+            "date", "factor", "value"
+        ),
+        columns=["date", "factor", "value"],
+    )
+    if frame.empty:
+        return None
+    table = frame.pivot_table(index="date", columns="factor", values="value", aggfunc="first")
+    table.index = pd.DatetimeIndex(pd.to_datetime(table.index)).to_period("M")
+    return table.sort_index()
+
+
+def portfolio_frames_load(*, portfolio: Portfolio, as_of: dt.date) -> PortfolioFrames:
+    """The frames of ``portfolio`` with data up to and including ``as_of``."""
+    values, unvalued = _valuations(portfolio, as_of)
+    benchmark = portfolio.benchmark
+    return PortfolioFrames(
+        portfolio_id=portfolio.pk,
+        base_currency=portfolio.base_currency,
+        as_of=as_of,
+        net_assets=values,
+        unvalued_holdings=unvalued,
+        flows=_flows(portfolio, as_of),
+        holdings=holdings_frame(portfolio=portfolio, date=as_of),
+        benchmark_code=benchmark.code if benchmark else None,
+        benchmark_returns=_benchmark_returns(portfolio, as_of),
+        benchmark_has_weights=bool(
+            benchmark and BenchmarkWeight.objects.filter(benchmark=benchmark).exists()
+        ),
+        factor_returns=_factor_returns(as_of),
+    )
+
+
+def month_end_weights_and_returns(
+    *, portfolio: Portfolio, month_ends: list[dt.date]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inputs of monthly holdings-based Brinson attribution over consecutive month ends.
+
+    For each period ``(month_ends[i-1], month_ends[i]]`` returns two frames with
+    columns ``period`` (the end date), ``instrument``, ``sector``, ``country``,
+    ``asset_class``, ``weight`` (beginning-of-period fraction of the side's total)
+    and ``return`` (base-currency price return over the period; cash: the FX move):
+    the portfolio's derived holdings and the benchmark's constituent weights (the
+    latest weights dated on or before the period start). Rows whose return cannot
+    be measured (no close or no rate at either end) are dropped and the remaining
+    weights renormalised; the count dropped per period is in ``attrs["dropped"]``.
+    """
+    starts, ends = month_ends[:-1], month_ends[1:]
+    held = pd.DataFrame.from_records(
+        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date__in=starts)
+        .exclude(quantity=0)
+        .values_list("date", "instrument_id", "market_value_base"),
+        columns=["start", "instrument", "value"],
+    )
+    _to_float(held, ["value"])
+    bench = _benchmark_weights(portfolio, starts)
+    instrument_ids = set(held["instrument"]) | set(bench["instrument"])
+    prices = _base_closes(portfolio, instrument_ids, sorted(set(month_ends)))
+    period_of = dict(zip(starts, ends, strict=True))
+    sides = []
+    for side in (held, bench):
+        side = side.assign(period=side["start"].map(period_of))
+        side = side.merge(
+            prices.rename(columns={"date": "start", "close_base": "start_close"}),
+            on=["start", "instrument"],
+            how="left",
+        ).merge(
+            prices.rename(columns={"date": "period", "close_base": "end_close"}),
+            on=["period", "instrument"],
+            how="left",
+        )
+        side["return"] = side["end_close"] / side["start_close"] - 1.0
+        measurable = side["return"].notna() & side["value"].notna()
+        dropped = (~measurable).groupby(side["period"]).sum()
+        side = side[measurable]
+        side["weight"] = side["value"] / side.groupby("period")["value"].transform("sum")
+        side = side.merge(_attributes(instrument_ids), on="instrument", how="left")
+        side = side[
+            ["period", "instrument", "sector", "country", "asset_class", "weight", "return"]
+        ]
+        side.attrs["dropped"] = {str(k): int(v) for k, v in dropped.items() if v}
+        sides.append(side)
+    return sides[0], sides[1]
+
+
+def _benchmark_weights(portfolio: Portfolio, starts: list[dt.date]) -> pd.DataFrame:
+    columns = ["start", "instrument", "value"]
+    if portfolio.benchmark_id is None or not starts:
+        return pd.DataFrame(columns=columns)
+    weights = pd.DataFrame.from_records(
+        BenchmarkWeight.objects.filter(
+            benchmark_id=portfolio.benchmark_id, date__lte=max(starts)
+        ).values_list("date", "instrument_id", "weight"),
+        columns=["date", "instrument", "value"],
+    )
+    if weights.empty:
+        return pd.DataFrame(columns=columns)
+    dates = np.array(sorted(weights["date"].unique()))
+    rows = []
+    for start in starts:
+        eligible = dates[dates <= start]
+        if len(eligible):
+            chosen = weights[weights["date"] == eligible[-1]]
+            rows.append(chosen.assign(start=start)[columns])
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def _base_closes(portfolio: Portfolio, instrument_ids: set[int], dates: list[dt.date]):
+    closes = pd.DataFrame.from_records(
+        Price.objects.filter(instrument_id__in=instrument_ids, date__in=dates)
+        .order_by("instrument_id", "date", "source")
+        .values_list("instrument_id", "date", "close", "currency"),
+        columns=["instrument", "date", "close", "currency"],
+    ).drop_duplicates(["instrument", "date"], keep="first")
+    cash = Instrument.objects.filter(pk__in=instrument_ids, asset_class=AssetClass.CASH)
+    cash_rows = pd.DataFrame(
+        [(c.pk, day, 1.0, c.currency) for c in cash for day in dates],
+        columns=["instrument", "date", "close", "currency"],
+    )
+    closes = pd.concat([closes, cash_rows], ignore_index=True)
+    _to_float(closes, ["close"])
+    closes = _convert(closes, base=portfolio.base_currency, value="close")
+    return closes[["instrument", "date", "close_base"]]
+
+
+def _attributes(instrument_ids: set[int]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        Instrument.objects.filter(pk__in=instrument_ids).values_list(
+            "pk", "sector", "country", "asset_class"
+        ),
+        columns=["instrument", "sector", "country", "asset_class"],
+    )

@@ -1,0 +1,170 @@
+"""Risk sections of a snapshot: VaR and CVaR, the VaR backtest, exposures,
+concentration and the figures risk limits are checked against.
+
+* VaR and CVaR are positive loss fractions of net assets, estimated from the
+  daily returns of the last ``VAR_HISTORY`` valuation intervals (all of them if
+  fewer). 10-day figures scale the 1-day ones by √10, which assumes i.i.d.
+  zero-mean returns; the Monte Carlo figures (seed ``MONTE_CARLO_SEED``) compound
+  simulated daily normal returns over the horizon instead.
+* The backtest compares each day's 1-day historical VaR at 99 % from the
+  trailing ``BACKTEST_WINDOW`` returns with the next day's return, over the last
+  ``BACKTEST_DAYS`` forecasts: exceptions, Kupiec and the Basel zone.
+* Exposures are fractions of net assets on the as-of date by every instrument
+  attribute (cash appears as its own asset class); holdings without a base
+  value are left out and counted. The portfolio-level long, short, gross and
+  net exposure, the concentration figures and the largest position leave cash
+  out (gross 1.3 = 130 % of net assets invested).
+"""
+
+import numpy as np
+import pandas as pd
+
+from analytics.engine import exposure, var
+from analytics.engine.backtest import backtest_var
+from analytics.models import AssetClass, RiskLimitMetric
+from analytics.services.snapshots.frames import ATTRIBUTES
+from analytics.services.snapshots.jsonify import clean, records
+
+CONFIDENCES = (0.95, 0.99)
+HORIZONS = (1, 10)
+VAR_HISTORY = 500
+BACKTEST_WINDOW = 250
+BACKTEST_DAYS = 250
+BACKTEST_CONFIDENCE = 0.99
+MONTE_CARLO_SEED = 20240101
+MONTE_CARLO_SIMULATIONS = 20_000
+
+
+def var_section(returns: pd.Series) -> dict:
+    """VaR and CVaR by method, confidence and horizon, plus the backtest."""
+    sample = returns.iloc[-VAR_HISTORY:].to_numpy()
+    rows = []
+    for confidence in CONFIDENCES:
+        one_day = {
+            "historical": (
+                var.historical_var(sample, confidence),
+                var.historical_cvar(sample, confidence),
+            ),
+            "normal": (var.normal_var(sample, confidence), var.normal_cvar(sample, confidence)),
+            "cornish_fisher": (var.cornish_fisher_var(sample, confidence), None),
+        }
+        for horizon in HORIZONS:
+            for method, (value, shortfall) in one_day.items():
+                rows.append(
+                    {
+                        "method": method,
+                        "confidence": confidence,
+                        "horizon": horizon,
+                        "var": var.scale_to_horizon(value, horizon),
+                        "cvar": None
+                        if shortfall is None
+                        else var.scale_to_horizon(shortfall, horizon),
+                        "scaling": "one day" if horizon == 1 else "square root of time",
+                    }
+                )
+            simulated = var.monte_carlo_var(
+                sample,
+                confidence,
+                horizon=horizon,
+                simulations=MONTE_CARLO_SIMULATIONS,
+                seed=MONTE_CARLO_SEED,
+            )
+            rows.append(
+                {
+                    "method": "monte_carlo",
+                    "confidence": confidence,
+                    "horizon": horizon,
+                    "var": simulated.var,
+                    "cvar": simulated.cvar,
+                    "scaling": f"simulated, {simulated.simulations} paths, seed {simulated.seed}",
+                }
+            )
+    return clean(
+        {
+            "observations": len(sample),
+            "start": returns.index[-len(sample)],
+            "end": returns.index[-1],
+            "rows": rows,
+            "backtest": _backtest(returns),
+        }
+    )
+
+
+def _backtest(returns: pd.Series) -> dict | None:
+    forecasts = var.rolling_historical_var(returns.to_numpy(), BACKTEST_WINDOW, BACKTEST_CONFIDENCE)
+    first = max(BACKTEST_WINDOW - 1, len(returns) - BACKTEST_DAYS - 1)
+    if len(returns) - first < 2:
+        return None
+    tested_returns, tested_forecasts = returns.iloc[first:], forecasts[first:]
+    result = backtest_var(tested_returns.to_numpy(), tested_forecasts, BACKTEST_CONFIDENCE)
+    dates = tested_returns.index
+    return {
+        "window": BACKTEST_WINDOW,
+        "result": result,
+        "dates": dates[1:],
+        "returns": tested_returns.to_numpy()[1:],
+        "forecasts": tested_forecasts[:-1],
+        "exception_dates": dates[1:][-tested_returns.to_numpy()[1:] > tested_forecasts[:-1]],
+    }
+
+
+def exposures_section(holdings: pd.DataFrame) -> dict:
+    """Long/short/gross/net by each attribute, concentration, and what was left out."""
+    unvalued = holdings["market_value_base"].isna()
+    valued = holdings[~unvalued].copy()
+    if valued.empty:
+        return {"dimensions": {}, "concentration": None, "unvalued_holdings": int(unvalued.sum())}
+    dimensions = {
+        name: records(exposure.exposures(valued, by=name).droplevel("portfolio"))
+        for name in ATTRIBUTES
+    }
+    net_assets = valued.groupby("portfolio")["market_value_base"].sum()
+    invested = valued[valued["asset_class"] != AssetClass.CASH]
+    if invested.empty:  # all cash
+        totals = pd.Series({"long": 0.0, "short": 0.0, "gross": 0.0, "net": 0.0})
+        concentration = pd.Series(dtype=np.float64)
+    else:
+        totals = exposure.exposures(invested, by=None, net_assets=net_assets).iloc[0]
+        concentration = exposure.concentration(invested, top_n=10, net_assets=net_assets).iloc[0]
+    nav = float(net_assets.iloc[0])
+    weights = invested["market_value_base"].abs() / nav if nav > 0 else None
+    return clean(
+        {
+            "dimensions": dimensions,
+            "totals": totals.to_dict(),
+            "concentration": concentration.to_dict(),
+            "net_assets": nav,
+            "largest_position": None if weights is None or weights.empty else weights.max(),
+            "unvalued_holdings": int(unvalued.sum()),
+        }
+    )
+
+
+def risk_values(
+    *, var_rows: list[dict], metrics: dict, exposures: dict, relative: dict
+) -> dict[str, float | None]:
+    """The value of each :class:`RiskLimitMetric` (positive fractions; see that class)."""
+
+    def one_day(method, confidence, key="var"):
+        for row in var_rows:
+            if (row["method"], row["confidence"], row["horizon"]) == (method, confidence, 1):
+                return row[key]
+        return None
+
+    year = metrics["windows"].get("1Y") or metrics["windows"].get("SI") or {}
+    since_inception = metrics["windows"].get("SI", {}).get("portfolio", {})
+    totals = exposures.get("totals") or {}
+    drawdown = since_inception.get("max_drawdown")
+    return {
+        RiskLimitMetric.VAR_95: one_day("historical", 0.95),
+        RiskLimitMetric.VAR_99: one_day("historical", 0.99),
+        RiskLimitMetric.CVAR_95: one_day("historical", 0.95, "cvar"),
+        RiskLimitMetric.VOLATILITY: (year.get("portfolio") or {}).get("annual_volatility"),
+        RiskLimitMetric.TRACKING_ERROR: relative.get("tracking_error"),
+        RiskLimitMetric.BETA: relative.get("beta"),
+        RiskLimitMetric.MAX_DRAWDOWN: None if drawdown is None else abs(drawdown),
+        RiskLimitMetric.GROSS_EXPOSURE: totals.get("gross"),
+        RiskLimitMetric.NET_EXPOSURE: totals.get("net"),
+        RiskLimitMetric.TOP10_WEIGHT: (exposures.get("concentration") or {}).get("top_n_weight"),
+        RiskLimitMetric.LARGEST_POSITION: exposures.get("largest_position"),
+    }
