@@ -1,0 +1,204 @@
+"""VaR inputs and values for the VaR rules, vectorised across portfolios.
+
+VaR itself is :mod:`analytics.engine.var` (historical, normal, Cornish-Fisher)
+and the backtest is :mod:`analytics.engine.backtest`; this module only prepares
+return matrices and reads the rules' parameters.
+
+Conventions:
+
+* VaR is a **positive loss fraction** of net assets. A rule's VaR is the
+  one-day VaR at ``confidence`` over the last ``min_history_days`` daily returns,
+  scaled to ``horizon_days`` by the square root of time
+  (:func:`analytics.engine.var.scale_to_horizon`). A portfolio with fewer than
+  ``min_history_days`` complete returns gets no value: SEC Rule 18f-4 requires at
+  least three years (756 trading days) of history.
+* The returns of a portfolio for its VaR are those of its **current holdings**
+  over history (hypothetical P&L: today's weights × each instrument's daily
+  returns), so a trade changes the VaR at once, as regulators expect. Cash
+  earns 0. A date on which a held instrument has no return is missing (NaN) for
+  that portfolio, never a zero.
+* Relative VaR is the portfolio's VaR ÷ the reference's VaR, both computed with the
+  same parameters; a reference with no VaR (or a VaR ≤ 0) gives no value.
+* The backtest compares each day's one-day VaR forecast, estimated from the
+  ``min_history_days`` realised returns up to that day, with the next day's
+  realised return, over the last ``observations`` forecasts (Basel/18f-4 style).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from analytics.engine import backtest as backtest_engine
+from analytics.engine import var as var_engine
+
+if TYPE_CHECKING:
+    from compliance.engine.rules import RiskInputs, RuleSpec, _Values
+
+VAR_FUNCTIONS = {
+    "historical": var_engine.historical_var,
+    "normal": var_engine.normal_var,
+    "cornish_fisher": var_engine.cornish_fisher_var,
+}
+
+
+def holdings_returns(weights: pd.DataFrame, instrument_returns: pd.DataFrame) -> pd.DataFrame:
+    """Daily returns of fixed weights over history (dates × portfolio).
+
+    ``weights`` is portfolio × instrument (fractions of net assets; missing = 0);
+    ``instrument_returns`` is dates × instrument. Instruments absent from the return
+    history (cash) earn 0; a NaN return of a *held* instrument makes that date NaN
+    for the portfolio.
+    """
+    weights = weights.fillna(0.0)
+    columns = weights.columns.intersection(instrument_returns.columns)
+    returns = instrument_returns.reindex(columns=columns)
+    held = weights[columns].to_numpy(dtype=np.float64)
+    values = returns.to_numpy(dtype=np.float64)
+    missing = np.isnan(values)
+    pnl = np.where(missing, 0.0, values) @ held.T
+    gaps = missing.astype(np.float64) @ (held != 0).T.astype(np.float64)
+    pnl[gaps > 0] = np.nan
+    return pd.DataFrame(pnl, index=instrument_returns.index, columns=weights.index)
+
+
+def var_of_returns(
+    returns: pd.DataFrame,
+    *,
+    confidence: float,
+    horizon_days: int,
+    min_history_days: int,
+    method: str = "historical",
+) -> pd.Series:
+    """VaR per column over its last ``min_history_days`` rows, scaled to the horizon.
+
+    A column with a missing value in that window (too short a history) is NaN.
+    """
+    if returns.empty or len(returns) < min_history_days:
+        return pd.Series(np.nan, index=returns.columns, dtype=np.float64)
+    window = returns.iloc[-min_history_days:]
+    one_day = VAR_FUNCTIONS[method](window, confidence)
+    return pd.Series(var_engine.scale_to_horizon(one_day, horizon_days), index=returns.columns)
+
+
+def rolling_var_backtest(
+    realised: pd.DataFrame,
+    *,
+    confidence: float,
+    observations: int,
+    min_history_days: int,
+    method: str = "historical",
+) -> pd.DataFrame:
+    """Backtest of the one-day VaR over the last ``observations`` forecasts, per column.
+
+    The forecast made at the close of date t uses the ``min_history_days`` returns
+    ending at t; it is tested against the return of t + 1 with
+    :func:`analytics.engine.backtest.backtest_var`. Columns: ``exceptions``,
+    ``observations``, ``zone``, ``kupiec_p_value`` (NaN/empty when the history is
+    shorter than ``min_history_days + observations`` or has gaps).
+    """
+    result = pd.DataFrame(
+        {
+            "exceptions": np.nan,
+            "observations": 0,
+            "zone": "",
+            "kupiec_p_value": np.nan,
+        },
+        index=realised.columns,
+    )
+    needed = min_history_days + observations
+    if len(realised) < needed:
+        return result
+    recent = realised.iloc[-needed:]
+    function = VAR_FUNCTIONS[method]
+    # One VaR call per forecast date, each vectorised across every portfolio.
+    forecasts = np.vstack(
+        [
+            np.asarray(function(recent.iloc[t - min_history_days : t], confidence), dtype=float)
+            for t in range(min_history_days, needed + 1)
+        ]
+    )
+    tested = recent.iloc[min_history_days - 1 :].to_numpy(dtype=np.float64)
+    for column_index, column in enumerate(realised.columns):
+        series, forecast = tested[:, column_index], forecasts[:, column_index]
+        if np.isnan(series).any() or np.isnan(forecast).any():
+            continue
+        outcome = backtest_engine.backtest_var(series, forecast, confidence)
+        result.loc[column] = [
+            outcome.exceptions,
+            outcome.observations,
+            outcome.zone.value,
+            outcome.kupiec.p_value,
+        ]
+    return result
+
+
+def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | None) -> _Values:
+    """Values of a VaR rule for ``portfolios`` (see the module docstring)."""
+    from compliance.engine.rules import RuleKind, _Values
+
+    params = rule.params
+    nothing = np.full(len(portfolios), np.nan)
+    detail = [{} for _ in portfolios]
+    kind = RuleKind(rule.kind)
+    settings = {
+        "confidence": float(params.get("confidence", 0.99)),
+        "min_history_days": int(params.get("min_history_days", 756)),
+        "method": params.get("method", "historical"),
+    }
+    if kind is RuleKind.VAR_BACKTEST:
+        if risk is None or risk.realised is None:
+            return _Values(value=nothing, detail=[{"reason": "no realised returns"}] * len(nothing))
+        realised = risk.realised.reindex(columns=portfolios)
+        table = rolling_var_backtest(
+            realised, observations=int(params.get("observations", 250)), **settings
+        )
+        detail = [
+            {
+                "observations": int(row.observations),
+                "zone": row.zone,
+                "kupiec_p_value": None if np.isnan(row.kupiec_p_value) else row.kupiec_p_value,
+            }
+            if row.observations
+            else {"reason": "not enough realised history"}
+            for row in table.itertuples()
+        ]
+        return _Values(value=table["exceptions"].to_numpy(dtype=float), detail=detail)
+
+    horizon = int(params.get("horizon_days", 20))
+    if risk is None or risk.returns is None:
+        return _Values(value=nothing, detail=[{"reason": "no return history"}] * len(nothing))
+    returns = risk.returns.reindex(columns=portfolios)
+    own = var_of_returns(returns, horizon_days=horizon, **settings)
+    if kind is RuleKind.MAX_VAR:
+        detail = [
+            {"var": None if np.isnan(v) else float(v)}
+            if not np.isnan(v)
+            else {"reason": f"fewer than {settings['min_history_days']} daily returns"}
+            for v in own.to_numpy()
+        ]
+        return _Values(value=own.to_numpy(dtype=float), detail=detail)
+
+    references = risk.reference_returns if risk.reference_returns is not None else pd.DataFrame()
+    reference_var = var_of_returns(references, horizon_days=horizon, **settings)
+    values = np.full(len(portfolios), np.nan)
+    group = np.full(len(portfolios), "", dtype=object)
+    for i, portfolio in enumerate(portfolios):
+        key = risk.reference_of.get((rule.rule_id, int(portfolio)))
+        group[i] = key or ""
+        reference = reference_var.get(key, np.nan) if key else np.nan
+        portfolio_var = own.iloc[i]
+        if key is None:
+            detail[i] = {"reason": "no reference portfolio or benchmark"}
+        elif np.isnan(reference) or reference <= 0:
+            detail[i] = {"reason": f"no VaR for the reference {key}", "var": _float(portfolio_var)}
+        else:
+            values[i] = portfolio_var / reference
+            detail[i] = {"var": _float(portfolio_var), "reference_var": float(reference)}
+    return _Values(value=values, group=group, detail=detail)
+
+
+def _float(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)

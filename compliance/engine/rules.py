@@ -1,0 +1,830 @@
+"""Compliance rules evaluated over holdings frames, many portfolios at once.
+
+A *holdings frame* has one row per position (lots allowed; they are netted per
+instrument) and these columns:
+
+* ``portfolio`` (int), ``instrument`` (int), ``market_value_base`` (float, in the
+  portfolio's base currency, negative for a short), ``quantity`` (float, signed);
+* instrument attributes ``identifier``, ``issuer``, ``sector``, ``country``,
+  ``asset_class`` (``cash``, ``fund``, ``equity``, ...), ``currency``,
+  ``shares_outstanding`` (float, NaN when unknown) and ``is_government`` (bool).
+
+Conventions (every rule kind):
+
+* **Net assets** (NAV) are the sum of ``market_value_base`` over all of a
+  portfolio's rows, cash included and shorts negative (the convention of
+  :mod:`analytics.engine.exposure`). Weights are fractions of net assets except for
+  the 1940 Act test, which uses **total assets** (the sum of the long rows). A
+  portfolio whose denominator is not positive gets no value (status ``no_value``),
+  never a silent "ok".
+* The weight of a group (an instrument, issuer, sector, ...) is the absolute value
+  of its *net* market value ÷ net assets: a 15 % net short in one issuer is as
+  concentrated as a 15 % long. Minimum rules use the signed net weight.
+* A missing attribute is grouped under ``"Unclassified"``, as in the analytics engine.
+* **Utilisation** is ``value ÷ limit`` for a maximum and ``limit ÷ value`` for a
+  minimum, so that for every kind 1 is the boundary and larger is worse. A limit of
+  0 (restricted lists) is used 0 by a value of 0 and infinitely by anything else.
+* **Status**: ``breach`` when utilisation > 1, ``warning`` when it is at least the
+  rule's ``warning_level`` (e.g. 0.9: warn at 90 % of the limit), ``ok`` below, and
+  ``no_value`` when the value cannot be computed. Limits are inclusive ("at most
+  10 %" allows exactly 10 %); comparisons allow a relative rounding tolerance of
+  1e-9 so that 0.1 ÷ 0.1 computed as 1.0000000000000002 is not a breach. Watch-list
+  rules never go beyond ``warning``.
+
+Evaluation is vectorised across portfolios: each attribute is factorised once and
+per-(portfolio, group) sums are ``np.bincount`` over the combined codes, shared by
+every rule that needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TOLERANCE = 1e-9
+"""Relative rounding tolerance of every comparison with a limit or a threshold."""
+
+UNCLASSIFIED = "Unclassified"
+GROUP_ATTRIBUTES = ("issuer", "sector", "country", "asset_class", "currency")
+ASSET_CLASSES = ("equity", "fixed_income", "fund", "derivative", "commodity", "cash")
+VAR_METHODS = ("historical", "normal", "cornish_fisher")
+TRADING_DAYS_PER_YEAR = 252
+
+
+class RuleKind(StrEnum):
+    MAX_INSTRUMENT_WEIGHT = "max_instrument_weight"
+    MAX_GROUP_WEIGHT = "max_group_weight"
+    MIN_GROUP_WEIGHT = "min_group_weight"
+    MAX_LARGE_GROUPS_TOTAL = "max_large_groups_total"
+    MAX_HOLDINGS = "max_holdings"
+    MIN_HOLDINGS = "min_holdings"
+    RESTRICTED_LIST = "restricted_list"
+    WATCH_LIST = "watch_list"
+    MAX_GROSS_LEVERAGE = "max_gross_leverage"
+    MAX_NET_LEVERAGE = "max_net_leverage"
+    MIN_CASH = "min_cash"
+    DIVERSIFIED_FUND = "diversified_fund"
+    MAX_VAR = "max_var"
+    MAX_RELATIVE_VAR = "max_relative_var"
+    VAR_BACKTEST = "var_backtest"
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BREACH = "breach"
+    NO_VALUE = "no_value"
+
+
+class Direction(StrEnum):
+    MAXIMUM = "max"
+    MINIMUM = "min"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a rule kind: its type, default and allowed values."""
+
+    name: str
+    type: str  # "float", "int", "str", "list"
+    default: Any = None
+    required: bool = False
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    label: str
+    direction: Direction
+    params: tuple[Param, ...]
+    limit_help: str
+    needs: str = "holdings"  # "holdings", "trades", "returns", "realised"
+
+
+_EXCLUDE = Param(
+    "exclude_asset_classes",
+    "list",
+    default=("cash",),
+    choices=ASSET_CLASSES,
+    help="Asset classes left out of the numerator (net assets still include them).",
+)
+_EXCLUDE_NONE = Param(
+    "exclude_asset_classes",
+    "list",
+    default=(),
+    choices=ASSET_CLASSES,
+    help="Asset classes left out of the numerator (default: cash for issuer, sector and "
+    "country; nothing for asset class and currency).",
+)
+_ATTRIBUTE = Param(
+    "attribute", "str", required=True, choices=GROUP_ATTRIBUTES, help="Grouping attribute."
+)
+_CONFIDENCE = Param("confidence", "float", 0.99, minimum=0.5, maximum=0.9999)
+_HORIZON = Param("horizon_days", "int", 20, minimum=1, maximum=250, help="Trading days.")
+_HISTORY = Param(
+    "min_history_days",
+    "int",
+    3 * TRADING_DAYS_PER_YEAR,
+    minimum=20,
+    maximum=5000,
+    help="Daily returns required (the window used); fewer gives no value.",
+)
+_METHOD = Param("method", "str", "historical", choices=VAR_METHODS)
+_LISTED = (
+    Param("identifiers", "list", (), help="Instrument identifiers (tickers)."),
+    Param("issuers", "list", (), help="Issuer names, matched exactly."),
+)
+
+KINDS: dict[RuleKind, KindInfo] = {
+    RuleKind.MAX_INSTRUMENT_WEIGHT: KindInfo(
+        "Maximum weight per instrument",
+        Direction.MAXIMUM,
+        (_EXCLUDE,),
+        "Largest absolute net weight of one instrument, fraction of net assets (0.10 = 10 %).",
+    ),
+    RuleKind.MAX_GROUP_WEIGHT: KindInfo(
+        "Maximum weight per issuer, sector, country, asset class or currency",
+        Direction.MAXIMUM,
+        (
+            _ATTRIBUTE,
+            Param("group", "str", "", help="One group only (e.g. Energy); empty: every group."),
+            _EXCLUDE_NONE,
+        ),
+        "Largest absolute net weight of one group, fraction of net assets.",
+    ),
+    RuleKind.MIN_GROUP_WEIGHT: KindInfo(
+        "Minimum weight of an issuer, sector, country, asset class or currency",
+        Direction.MINIMUM,
+        (
+            _ATTRIBUTE,
+            Param("group", "str", required=True, help="The group (e.g. US)."),
+            _EXCLUDE_NONE,
+        ),
+        "Smallest allowed net weight of the group, fraction of net assets.",
+    ),
+    RuleKind.MAX_LARGE_GROUPS_TOTAL: KindInfo(
+        "Maximum total of the groups above a threshold (UCITS 40 %)",
+        Direction.MAXIMUM,
+        (
+            Param("attribute", "str", "issuer", choices=GROUP_ATTRIBUTES),
+            Param("threshold", "float", 0.05, minimum=0.0, maximum=1.0),
+            _EXCLUDE,
+        ),
+        "Sum of the weights of the groups strictly above the threshold, fraction of net assets.",
+    ),
+    RuleKind.MAX_HOLDINGS: KindInfo(
+        "Maximum number of holdings",
+        Direction.MAXIMUM,
+        (_EXCLUDE,),
+        "Number of instruments with a non-zero net position.",
+    ),
+    RuleKind.MIN_HOLDINGS: KindInfo(
+        "Minimum number of holdings",
+        Direction.MINIMUM,
+        (_EXCLUDE,),
+        "Number of instruments with a non-zero net position.",
+    ),
+    RuleKind.RESTRICTED_LIST: KindInfo(
+        "Restricted list",
+        Direction.MAXIMUM,
+        (
+            *_LISTED,
+            Param(
+                "mode",
+                "str",
+                "hold",
+                choices=("hold", "buy"),
+                help="hold: may not hold; buy: may not buy (sales allowed).",
+            ),
+        ),
+        "Tolerated weight of listed names (normally 0): held weight, or bought value "
+        "÷ net assets for 'may not buy'.",
+        needs="trades",
+    ),
+    RuleKind.WATCH_LIST: KindInfo(
+        "Watch list (warn only)",
+        Direction.MAXIMUM,
+        _LISTED,
+        "Tolerated weight of listed names (normally 0); never more than a warning.",
+    ),
+    RuleKind.MAX_GROSS_LEVERAGE: KindInfo(
+        "Maximum gross leverage",
+        Direction.MAXIMUM,
+        (),
+        "Sum of absolute non-cash positions ÷ net assets (1.0 = unlevered).",
+    ),
+    RuleKind.MAX_NET_LEVERAGE: KindInfo(
+        "Maximum net leverage",
+        Direction.MAXIMUM,
+        (),
+        "Absolute sum of signed non-cash positions ÷ net assets.",
+    ),
+    RuleKind.MIN_CASH: KindInfo(
+        "Minimum cash",
+        Direction.MINIMUM,
+        (),
+        "Cash (asset class cash) ÷ net assets.",
+    ),
+    RuleKind.DIVERSIFIED_FUND: KindInfo(
+        "Diversified fund basket (1940 Act 75-5-10)",
+        Direction.MINIMUM,
+        (
+            Param("issuer_limit", "float", 0.05, minimum=0.0, maximum=1.0),
+            Param("voting_limit", "float", 0.10, minimum=0.0, maximum=1.0),
+        ),
+        "Qualifying assets ÷ total assets (0.75 for the 1940 Act).",
+    ),
+    RuleKind.MAX_VAR: KindInfo(
+        "Maximum VaR (absolute)",
+        Direction.MAXIMUM,
+        (_CONFIDENCE, _HORIZON, _HISTORY, _METHOD),
+        "VaR as a positive loss fraction of net assets (0.20 = 20 %).",
+        needs="returns",
+    ),
+    RuleKind.MAX_RELATIVE_VAR: KindInfo(
+        "Maximum relative VaR",
+        Direction.MAXIMUM,
+        (
+            _CONFIDENCE,
+            _HORIZON,
+            _HISTORY,
+            _METHOD,
+            Param(
+                "reference",
+                "str",
+                "benchmark",
+                help="benchmark (the portfolio's own), benchmark:<code> or portfolio:<code>.",
+            ),
+        ),
+        "Portfolio VaR ÷ reference VaR (2.0 = 200 %).",
+        needs="returns",
+    ),
+    RuleKind.VAR_BACKTEST: KindInfo(
+        "VaR backtest exceptions",
+        Direction.MAXIMUM,
+        (
+            _CONFIDENCE,
+            Param("observations", "int", 250, minimum=20, maximum=2000),
+            _HISTORY,
+            _METHOD,
+        ),
+        "Most exceptions tolerated among the last observations (4 at 250 × 99 %: Basel green).",
+        needs="realised",
+    ),
+}
+
+
+class RuleParameterError(ValueError):
+    """Invalid rule parameters; ``errors`` maps each field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+
+
+def clean_params(kind: str, params: Mapping[str, Any] | None, limit: float | None = None) -> dict:
+    """Validate ``params`` for ``kind`` and return them with defaults filled in.
+
+    Raises :class:`RuleParameterError` naming every bad field (unknown keys too).
+    """
+    errors: dict[str, list[str]] = {}
+    try:
+        info = KINDS[RuleKind(kind)]
+    except ValueError:
+        raise RuleParameterError({"kind": [f"Unknown rule kind {kind!r}."]}) from None
+    params = dict(params or {})
+    known = {p.name for p in info.params}
+    for unknown in sorted(set(params) - known):
+        errors.setdefault(unknown, []).append(f"Not a parameter of {kind}.")
+    cleaned: dict[str, Any] = {}
+    for param in info.params:
+        raw = params.get(param.name)
+        if raw is None or raw == "" or raw == []:
+            if param.required:
+                errors.setdefault(param.name, []).append("This parameter is required.")
+                continue
+            default = param.default
+            cleaned[param.name] = list(default) if isinstance(default, tuple) else default
+            continue
+        try:
+            cleaned[param.name] = _coerce(param, raw)
+        except ValueError as error:
+            errors.setdefault(param.name, []).append(str(error))
+    if (
+        kind in (RuleKind.MAX_GROUP_WEIGHT, RuleKind.MIN_GROUP_WEIGHT)
+        and "exclude_asset_classes" not in params
+        and cleaned.get("attribute") in ("issuer", "sector", "country")
+    ):
+        # Cash is no issuer, sector or country exposure; it is an asset class and a currency.
+        cleaned["exclude_asset_classes"] = ["cash"]
+    listed = kind in (RuleKind.RESTRICTED_LIST, RuleKind.WATCH_LIST)
+    if listed and not errors and not cleaned["identifiers"] and not cleaned["issuers"]:
+        errors["identifiers"] = ["Give at least one identifier or issuer."]
+    if limit is not None and (not np.isfinite(limit) or limit < 0):
+        errors.setdefault("limit", []).append("The limit must be a number ≥ 0.")
+    if errors:
+        raise RuleParameterError(errors)
+    return cleaned
+
+
+def _coerce(param: Param, raw: Any) -> Any:
+    if param.type == "list":
+        items = raw.replace("\n", ",").split(",") if isinstance(raw, str) else list(raw)
+        values = [str(item).strip() for item in items if str(item).strip()]
+        if param.choices:
+            bad = [v for v in values if v not in param.choices]
+            if bad:
+                raise ValueError(f"Unknown values {bad}; choose from {list(param.choices)}.")
+        return values
+    if param.type in ("float", "int"):
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError("Enter a number.") from None
+        if not np.isfinite(number):
+            raise ValueError("Enter a finite number.")
+        if param.type == "int":
+            if number != int(number):
+                raise ValueError("Enter a whole number.")
+            number = int(number)
+        if param.minimum is not None and number < param.minimum:
+            raise ValueError(f"Must be at least {param.minimum}.")
+        if param.maximum is not None and number > param.maximum:
+            raise ValueError(f"Must be at most {param.maximum}.")
+        return number
+    value = str(raw).strip()
+    if param.choices and value not in param.choices:
+        raise ValueError(f"Choose one of {list(param.choices)}.")
+    return value
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule to evaluate. ``portfolios`` limits it to those portfolio ids (its
+    scope, resolved by the caller); ``None`` means every portfolio in the frame.
+    ``params`` must have passed :func:`clean_params`."""
+
+    rule_id: int
+    kind: str
+    limit: float
+    warning_level: float = 0.9
+    params: Mapping[str, Any] = field(default_factory=dict)
+    portfolios: tuple[int, ...] | None = None
+
+    @property
+    def direction(self) -> Direction:
+        return KINDS[RuleKind(self.kind)].direction
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    """Return histories for the VaR rules (see :mod:`compliance.engine.risk`).
+
+    * ``returns``: dates × portfolio, the daily returns of each portfolio's *current*
+      holdings over history (hypothetical P&L, the regulatory VaR convention);
+    * ``reference_returns``: dates × reference key, e.g. ``"benchmark:SPX"``;
+    * ``reference_of``: ``(rule_id, portfolio) → reference key`` for relative VaR;
+    * ``realised``: dates × portfolio, the realised (flow-adjusted) daily returns
+      that the VaR backtest compares its forecasts with.
+    """
+
+    returns: pd.DataFrame | None = None
+    reference_returns: pd.DataFrame | None = None
+    reference_of: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    realised: pd.DataFrame | None = None
+
+
+RESULT_COLUMNS = ["rule", "portfolio", "value", "limit", "utilisation", "status", "group", "detail"]
+
+
+class _Holdings:
+    """A holdings frame factorised once; caches shared by all rules."""
+
+    def __init__(self, holdings: pd.DataFrame, portfolios: Sequence[int] | None):
+        missing = {"portfolio", "instrument", "market_value_base"} - set(holdings.columns)
+        if missing:
+            raise ValueError(f"holdings frame lacks columns {sorted(missing)}")
+        values = holdings["market_value_base"].to_numpy(dtype=np.float64)
+        if np.isnan(values).any():
+            raise ValueError("holdings without a market value: value them or drop them first")
+        self.frame = holdings
+        known = np.unique(holdings["portfolio"].to_numpy(dtype=np.int64))
+        if portfolios is not None:
+            known = np.union1d(known, np.asarray(list(portfolios), dtype=np.int64))
+        self.portfolios = known
+        self.n = len(known)
+        self.codes = np.searchsorted(known, holdings["portfolio"].to_numpy(dtype=np.int64))
+        self.mv = values
+        self.nav = np.bincount(self.codes, weights=values, minlength=self.n)
+        self.nav_denominator = np.where(self.nav > 0, self.nav, np.nan)
+        long_total = np.bincount(self.codes, weights=np.clip(values, 0, None), minlength=self.n)
+        self.total_assets = np.where(long_total > 0, long_total, np.nan)
+        self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._sums: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._masks: dict[tuple, np.ndarray] = {}
+
+    def column(self, name: str, default: Any = "") -> np.ndarray:
+        if name in self.frame.columns:
+            return self.frame[name].to_numpy()
+        return np.full(len(self.frame), default, dtype=object)
+
+    def factor(self, attribute: str) -> tuple[np.ndarray, np.ndarray]:
+        if attribute not in self._factors:
+            if attribute == "instrument":
+                codes, labels = pd.factorize(self.frame["instrument"])
+            else:
+                series = (
+                    self.frame[attribute]
+                    if attribute in self.frame.columns
+                    else pd.Series(UNCLASSIFIED, index=self.frame.index)
+                )
+                series = series.astype(object).where(series.notna() & (series != ""), UNCLASSIFIED)
+                codes, labels = pd.factorize(series)
+            self._factors[attribute] = (codes.astype(np.int64), np.asarray(labels, dtype=object))
+        return self._factors[attribute]
+
+    def excluded(self, asset_classes: Iterable[str]) -> np.ndarray:
+        key = tuple(sorted(asset_classes))
+        if key not in self._masks:
+            if key and "asset_class" in self.frame.columns:
+                self._masks[key] = self.frame["asset_class"].isin(key).to_numpy()
+            else:
+                self._masks[key] = np.zeros(len(self.frame), dtype=bool)
+        return self._masks[key]
+
+    def group_sums(
+        self, attribute: str, exclude: Iterable[str] = ()
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(portfolio code, group label, net market value) per held (portfolio, group),
+        ordered by portfolio code."""
+        key = (attribute, tuple(sorted(exclude)))
+        if key not in self._sums:
+            codes, labels = self.factor(attribute)
+            keep = ~self.excluded(key[1])
+            width = max(len(labels), 1)
+            combined = self.codes[keep].astype(np.int64) * width + codes[keep]
+            unique, inverse = np.unique(combined, return_inverse=True)
+            sums = np.bincount(inverse, weights=self.mv[keep], minlength=len(unique))
+            self._sums[key] = (unique // width, labels[unique % width], sums)
+        return self._sums[key]
+
+
+def _segment_max(
+    portfolio_codes: np.ndarray, values: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per portfolio: the largest value (0 when it has none) and the index of its row (-1)."""
+    maxima = np.zeros(n)
+    where = np.full(n, -1, dtype=np.int64)
+    if len(values) == 0:
+        return maxima, where
+    starts = np.flatnonzero(np.r_[True, portfolio_codes[1:] != portfolio_codes[:-1]])
+    segment_max = np.maximum.reduceat(values, starts)
+    owners = portfolio_codes[starts]
+    maxima[owners] = segment_max
+    lengths = np.diff(np.r_[starts, len(values)])
+    hits = np.flatnonzero(values == np.repeat(segment_max, lengths))
+    _, first = np.unique(portfolio_codes[hits], return_index=True)
+    where[portfolio_codes[hits[first]]] = hits[first]
+    return maxima, where
+
+
+def _labels_per_portfolio(
+    portfolio_codes: np.ndarray, labels: np.ndarray, selected: np.ndarray, n: int, limit: int = 5
+) -> np.ndarray:
+    """Comma-joined labels of the selected (portfolio, group) rows, per portfolio."""
+    result = np.full(n, "", dtype=object)
+    if not selected.any():
+        return result
+    frame = pd.DataFrame({"p": portfolio_codes[selected], "label": labels[selected]})
+    joined = frame.groupby("p")["label"].agg(
+        lambda items: (
+            ", ".join(map(str, list(items)[:limit]))
+            + (f" and {len(items) - limit} more" if len(items) > limit else "")
+        )
+    )
+    result[joined.index.to_numpy()] = joined.to_numpy()
+    return result
+
+
+@dataclass
+class _Values:
+    value: np.ndarray
+    group: np.ndarray | None = None
+    detail: list[dict] | None = None
+
+
+def _max_weight(h: _Holdings, attribute: str, exclude: Iterable[str]) -> _Values:
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
+    weights = np.nan_to_num(weights, nan=-1.0)  # no-NAV portfolios are masked below
+    maxima, where = _segment_max(portfolio_codes, weights, h.n)
+    group = np.full(h.n, "", dtype=object)
+    found = where >= 0
+    group[found] = labels[where[found]]
+    value = np.where(np.isnan(h.nav_denominator), np.nan, maxima)
+    return _Values(value=value, group=group)
+
+
+def _group_weight(
+    h: _Holdings, attribute: str, group_name: str, exclude: Iterable[str], signed: bool
+) -> _Values:
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    selected = labels == group_name
+    total = np.bincount(portfolio_codes[selected], weights=sums[selected], minlength=h.n)
+    value = total / h.nav_denominator
+    return _Values(
+        value=value if signed else np.abs(value), group=np.full(h.n, group_name, dtype=object)
+    )
+
+
+def _large_groups_total(
+    h: _Holdings, attribute: str, threshold: float, exclude: Iterable[str]
+) -> _Values:
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
+    large = weights > threshold * (1.0 + TOLERANCE)
+    total = np.bincount(portfolio_codes[large], weights=weights[large], minlength=h.n)
+    value = np.where(np.isnan(h.nav_denominator), np.nan, total)
+    return _Values(value=value, group=_labels_per_portfolio(portfolio_codes, labels, large, h.n))
+
+
+def _holdings_count(h: _Holdings, exclude: Iterable[str]) -> _Values:
+    portfolio_codes, _, sums = h.group_sums("instrument", exclude)
+    held = sums != 0
+    return _Values(value=np.bincount(portfolio_codes[held], minlength=h.n).astype(np.float64))
+
+
+def _listed_mask(frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
+    mask = np.zeros(len(frame), dtype=bool)
+    if params.get("identifiers") and "identifier" in frame.columns:
+        mask |= frame["identifier"].isin(params["identifiers"]).to_numpy()
+    if params.get("issuers") and "issuer" in frame.columns:
+        mask |= frame["issuer"].isin(params["issuers"]).to_numpy()
+    return mask
+
+
+def _listed_held(h: _Holdings, params: Mapping[str, Any]) -> _Values:
+    mask = _listed_mask(h.frame, params)
+    if not mask.any():
+        return _Values(value=np.where(np.isnan(h.nav_denominator), np.nan, 0.0))
+    # Net per (portfolio, instrument) first: a long and a short lot that cancel hold nothing.
+    listed = pd.DataFrame(
+        {
+            "p": h.codes[mask],
+            "instrument": h.frame["instrument"].to_numpy()[mask],
+            "label": h.column("identifier")[mask],
+            "mv": h.mv[mask],
+        }
+    )
+    net = listed.groupby(["p", "instrument", "label"], sort=True)["mv"].sum().reset_index()
+    net = net[net["mv"] != 0]
+    held = np.bincount(net["p"], weights=net["mv"].abs(), minlength=h.n)
+    labels = _labels_per_portfolio(
+        net["p"].to_numpy(), net["label"].to_numpy(object), np.ones(len(net), bool), h.n
+    )
+    return _Values(value=held / h.nav_denominator, group=labels)
+
+
+def _listed_bought(h: _Holdings, trades: pd.DataFrame | None, params: Mapping[str, Any]) -> _Values:
+    value = np.where(np.isnan(h.nav_denominator), np.nan, 0.0)
+    group = np.full(h.n, "", dtype=object)
+    if trades is None or trades.empty:
+        return _Values(value=value, group=group)
+    mask = _listed_mask(trades, params) & (trades["value_base"].to_numpy(dtype=float) > 0)
+    mask &= trades["portfolio"].isin(h.portfolios).to_numpy()
+    if mask.any():
+        codes = np.searchsorted(h.portfolios, trades["portfolio"].to_numpy(dtype=np.int64)[mask])
+        bought = np.bincount(
+            codes, weights=trades["value_base"].to_numpy(dtype=float)[mask], minlength=h.n
+        )
+        value = bought / h.nav_denominator
+        labels = (
+            trades["identifier"].to_numpy(object)[mask]
+            if "identifier" in trades.columns
+            else np.full(mask.sum(), "", dtype=object)
+        )
+        group = _labels_per_portfolio(codes, labels, np.ones(len(codes), bool), h.n)
+    return _Values(value=value, group=group)
+
+
+def _leverage(h: _Holdings, gross: bool) -> _Values:
+    non_cash = ~h.excluded(("cash",))
+    amounts = np.abs(h.mv) if gross else h.mv
+    total = np.bincount(h.codes[non_cash], weights=amounts[non_cash], minlength=h.n)
+    return _Values(value=np.abs(total) / h.nav_denominator)
+
+
+def _cash(h: _Holdings) -> _Values:
+    cash = h.excluded(("cash",))
+    total = np.bincount(h.codes[cash], weights=h.mv[cash], minlength=h.n)
+    return _Values(value=total / h.nav_denominator)
+
+
+def diversified_basket(h: _Holdings, issuer_limit: float, voting_limit: float) -> _Values:
+    """Qualifying fraction of total assets under the 1940 Act's 75-5-10 test.
+
+    Cash, government securities (``is_government``) and investment companies
+    (asset class ``fund``) qualify outright. Every other long holding qualifies
+    only if its issuer is at most ``issuer_limit`` of total assets *and* no
+    instrument of that issuer is more than ``voting_limit`` of its outstanding
+    voting securities (``quantity ÷ shares_outstanding``); otherwise the whole
+    issuer position falls outside the basket (the conservative reading: it is not
+    split into a qualifying 5 % and an excess). An unknown ``shares_outstanding``
+    cannot fail the 10 % test; such holdings are counted in ``detail``.
+    """
+    frame = h.frame
+    long = h.mv > 0
+    exempt = h.excluded(("cash", "fund"))
+    if "is_government" in frame.columns:
+        exempt = exempt | frame["is_government"].fillna(False).to_numpy(dtype=bool)
+    tested = long & ~exempt
+    issuer_codes, issuer_labels = h.factor("issuer")
+    width = max(len(issuer_labels), 1)
+    combined = h.codes.astype(np.int64) * width + issuer_codes
+    unique, inverse = np.unique(combined[tested], return_inverse=True)
+    issuer_value = np.bincount(inverse, weights=h.mv[tested], minlength=len(unique))
+    owner = unique // width
+    issuer_weight = issuer_value / h.total_assets[owner]
+    if {"quantity", "shares_outstanding"} <= set(frame.columns):
+        shares = frame["shares_outstanding"].to_numpy(dtype=np.float64)[tested]
+        quantity = frame["quantity"].to_numpy(dtype=np.float64)[tested]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            voting = np.where(shares > 0, quantity / shares, np.nan)
+        # Lots of one instrument add up before the 10 % test.
+        instrument = frame["instrument"].to_numpy()[tested]
+        per_instrument = (
+            pd.DataFrame({"key": inverse, "instrument": instrument, "voting": voting})
+            .groupby(["key", "instrument"], sort=False)["voting"]
+            .sum(min_count=1)
+        )
+        worst_voting = per_instrument.groupby(level="key").max().reindex(range(len(unique)))
+        worst_voting = worst_voting.to_numpy(dtype=np.float64)
+        unknown = np.bincount(owner[np.isnan(worst_voting)], minlength=h.n)
+    else:
+        worst_voting = np.full(len(unique), np.nan)
+        unknown = np.bincount(owner, minlength=h.n)
+    failing = (issuer_weight > issuer_limit * (1.0 + TOLERANCE)) | (
+        np.nan_to_num(worst_voting, nan=0.0) > voting_limit * (1.0 + TOLERANCE)
+    )
+    outside = np.bincount(owner[failing], weights=issuer_value[failing], minlength=h.n)
+    value = 1.0 - outside / h.total_assets
+    group = _labels_per_portfolio(owner, issuer_labels[unique % width], failing, h.n)
+    detail = [{"issuers_without_shares_outstanding": int(u)} if u else {} for u in unknown]
+    return _Values(value=value, group=group, detail=detail)
+
+
+def _utilisation(value: np.ndarray, limit: float, direction: Direction) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if direction is Direction.MAXIMUM:
+            if limit == 0:
+                return np.where(np.isnan(value), np.nan, np.where(value > 0, np.inf, 0.0))
+            return value / limit
+        if limit == 0:
+            return np.where(np.isnan(value), np.nan, 0.0)
+        return np.where(value > 0, limit / value, np.where(np.isnan(value), np.nan, np.inf))
+
+
+def status_of(utilisation: np.ndarray, warning_level: float, *, cap_at_warning: bool = False):
+    """Status per utilisation (see the module docstring)."""
+    utilisation = np.asarray(utilisation, dtype=np.float64)
+    breach = utilisation > 1.0 + TOLERANCE
+    warning = utilisation >= warning_level * (1.0 - TOLERANCE)
+    if cap_at_warning:
+        warning = warning | breach
+        breach = np.zeros_like(breach)
+    return np.select(
+        [np.isnan(utilisation), breach, warning],
+        [Status.NO_VALUE.value, Status.BREACH.value, Status.WARNING.value],
+        default=Status.OK.value,
+    )
+
+
+def evaluate_rules(
+    holdings: pd.DataFrame,
+    rules: Sequence[RuleSpec],
+    *,
+    trades: pd.DataFrame | None = None,
+    risk: RiskInputs | None = None,
+    portfolios: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Evaluate every rule for every portfolio in its scope.
+
+    ``holdings`` is a holdings frame (module docstring) for many portfolios;
+    ``trades`` (columns ``portfolio``, ``instrument``, ``identifier``, ``issuer``,
+    ``value_base``: signed base value, positive for a buy) is the day's security
+    trade legs, needed by "may not buy" restricted lists; ``risk`` holds the return
+    histories of the VaR rules; ``portfolios`` lists portfolios to report even if
+    they hold nothing today.
+
+    Returns one row per (rule, portfolio in scope) with columns ``rule``,
+    ``portfolio``, ``value``, ``limit``, ``utilisation``, ``status``, ``group`` (the
+    instrument, group or names that drove the value) and ``detail`` (a dict).
+    """
+    from compliance.engine import risk as risk_engine  # numpy/pandas only
+
+    h = _Holdings(holdings, portfolios)
+    parts = []
+    for rule in rules:
+        kind = RuleKind(rule.kind)
+        params = rule.params
+        if kind is RuleKind.MAX_INSTRUMENT_WEIGHT:
+            values = _max_weight(h, "instrument", params.get("exclude_asset_classes", ["cash"]))
+            identifiers = dict(zip(h.frame["instrument"], h.column("identifier", ""), strict=False))
+            values.group = np.array(
+                [identifiers.get(g, g) if g != "" else "" for g in values.group], dtype=object
+            )
+        elif kind is RuleKind.MAX_GROUP_WEIGHT:
+            exclude = params.get("exclude_asset_classes", [])
+            if params.get("group"):
+                values = _group_weight(h, params["attribute"], params["group"], exclude, False)
+            else:
+                values = _max_weight(h, params["attribute"], exclude)
+        elif kind is RuleKind.MIN_GROUP_WEIGHT:
+            values = _group_weight(
+                h,
+                params["attribute"],
+                params["group"],
+                params.get("exclude_asset_classes", []),
+                True,
+            )
+        elif kind is RuleKind.MAX_LARGE_GROUPS_TOTAL:
+            values = _large_groups_total(
+                h,
+                params.get("attribute", "issuer"),
+                params.get("threshold", 0.05),
+                params.get("exclude_asset_classes", ["cash"]),
+            )
+        elif kind in (RuleKind.MAX_HOLDINGS, RuleKind.MIN_HOLDINGS):
+            values = _holdings_count(h, params.get("exclude_asset_classes", ["cash"]))
+        elif kind is RuleKind.RESTRICTED_LIST and params.get("mode") == "buy":
+            values = _listed_bought(h, trades, params)
+        elif kind in (RuleKind.RESTRICTED_LIST, RuleKind.WATCH_LIST):
+            values = _listed_held(h, params)
+        elif kind in (RuleKind.MAX_GROSS_LEVERAGE, RuleKind.MAX_NET_LEVERAGE):
+            values = _leverage(h, kind is RuleKind.MAX_GROSS_LEVERAGE)
+        elif kind is RuleKind.MIN_CASH:
+            values = _cash(h)
+        elif kind is RuleKind.DIVERSIFIED_FUND:
+            values = diversified_basket(
+                h, params.get("issuer_limit", 0.05), params.get("voting_limit", 0.10)
+            )
+        else:
+            values = risk_engine.risk_rule_values(rule, h.portfolios, risk)
+        parts.append(_result_rows(rule, h, values))
+    if not parts:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _result_rows(rule: RuleSpec, h: _Holdings, values: _Values) -> pd.DataFrame:
+    if rule.portfolios is None:
+        rows = np.arange(h.n)
+    else:
+        rows = np.flatnonzero(np.isin(h.portfolios, np.asarray(rule.portfolios, dtype=np.int64)))
+    value = np.asarray(values.value, dtype=np.float64)[rows]
+    utilisation = _utilisation(value, rule.limit, rule.direction)
+    status = status_of(
+        utilisation, rule.warning_level, cap_at_warning=rule.kind == RuleKind.WATCH_LIST
+    )
+    group = values.group[rows] if values.group is not None else np.full(len(rows), "", object)
+    detail = [values.detail[i] for i in rows] if values.detail is not None else [{}] * len(rows)
+    return pd.DataFrame(
+        {
+            "rule": rule.rule_id,
+            "portfolio": h.portfolios[rows],
+            "value": value,
+            "limit": float(rule.limit),
+            "utilisation": utilisation,
+            "status": status,
+            "group": group,
+            "detail": detail,
+        }
+    )
+
+
+def classify_active(current: pd.DataFrame, before_trades: pd.DataFrame) -> pd.Series:
+    """Whether each breach of ``current`` is **active**: the portfolio's own trades
+    of the day took the utilisation higher than it would have been without them
+    (``before_trades``: the same rules over the holdings with the day's trades
+    reversed). Anything else (a market move, a subscription or redemption, a
+    breach the trades did not worsen) is **passive**. Rows are aligned on
+    (rule, portfolio); a rule missing from ``before_trades`` counts as unchanged."""
+    keys = ["rule", "portfolio"]
+    before = before_trades.set_index(keys)["utilisation"]
+    previous = before.reindex(pd.MultiIndex.from_frame(current[keys])).to_numpy(np.float64)
+    now = current["utilisation"].to_numpy(np.float64)
+    # inf (a restricted name bought into a zero limit) beats any finite value; NaN
+    # before (not computable) never counts as worsened.
+    with np.errstate(invalid="ignore"):
+        worsened = ~np.isnan(previous) & (now > previous * (1 + TOLERANCE))
+    return pd.Series(
+        (current["status"].to_numpy() == Status.BREACH.value) & worsened, index=current.index
+    )

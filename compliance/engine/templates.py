@@ -1,0 +1,175 @@
+"""Regulatory templates: a whole rule set in one step.
+
+Each template is a list of :class:`RuleDefinition` whose limits are the
+regulation's thresholds. Limits are inclusive (exactly at the limit complies) and
+utilisation is value ÷ limit (limit ÷ value for minima), see
+:mod:`compliance.engine.rules`.
+
+``ucits_5_10_40`` — UCITS Directive 2009/65/EC, Article 52(1)–(2):
+    * no more than **10 %** of net assets in transferable securities or money
+      market instruments of one issuer (``max_group_weight`` on ``issuer``,
+      limit 0.10, cash excluded);
+    * the issuers in which the fund holds **more than 5 %** may together make up
+      **at most 40 %** of net assets (``max_large_groups_total``, threshold 0.05,
+      limit 0.40). An issuer at exactly 5 % is not counted.
+
+``ica_1940_diversified`` — US Investment Company Act of 1940, §5(b)(1), the
+"75-5-10" test of a diversified fund:
+    * at least **75 %** of total assets must be cash, government securities,
+      securities of other investment companies, or securities of issuers each
+      making up **no more than 5 %** of total assets *and* of which the fund holds
+      **no more than 10 %** of the outstanding voting securities
+      (``diversified_fund``, limit 0.75, issuer limit 0.05, voting limit 0.10).
+      An issuer failing either test is outside the basket as a whole.
+
+``sec_18f4_relative`` / ``sec_18f4_absolute`` — SEC Rule 18f-4 (17 CFR 270.18f-4),
+limits on fund derivatives risk:
+    * VaR at **99 %** confidence over a **20-trading-day** horizon, from at least
+      **3 years** (756 trading days) of history;
+    * relative test: VaR at most **200 %** of the designated reference
+      portfolio's VaR (``max_relative_var``, limit 2.0); or absolute test (when no
+      reference portfolio is appropriate): VaR at most **20 %** of net assets
+      (``max_var``, limit 0.20);
+    * daily backtesting of the one-day 99 % VaR against the next day's actual
+      return, counting exceptions over the last 250 trading days
+      (``var_backtest``, limit 4: more than 4 leaves the Basel green zone and is
+      reported to the board).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compliance.engine.rules import RuleKind
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    """A rule a template creates (before it has a scope and an id)."""
+
+    kind: str
+    name: str
+    limit: float
+    params: dict[str, Any] = field(default_factory=dict)
+    warning_level: float = 0.9
+    cure_period_days: int = 5
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    name: str
+    help_text: str
+    rules: tuple[RuleDefinition, ...]
+
+
+VAR_18F4 = {"confidence": 0.99, "horizon_days": 20, "min_history_days": 756}
+BACKTEST_18F4 = RuleDefinition(
+    kind=RuleKind.VAR_BACKTEST,
+    name="18f-4 VaR backtest: at most 4 exceptions in 250 days",
+    limit=4,
+    params={"confidence": 0.99, "observations": 250, "min_history_days": 756},
+    warning_level=0.75,
+    cure_period_days=30,
+)
+
+TEMPLATES: dict[str, Template] = {
+    "ucits_5_10_40": Template(
+        key="ucits_5_10_40",
+        name="UCITS 5/10/40",
+        help_text=(
+            "At most 10% of net assets in one issuer; the issuers above 5% together "
+            "at most 40% of net assets (UCITS Directive art. 52)."
+        ),
+        rules=(
+            RuleDefinition(
+                kind=RuleKind.MAX_GROUP_WEIGHT,
+                name="UCITS: at most 10% of net assets per issuer",
+                limit=0.10,
+                params={"attribute": "issuer", "exclude_asset_classes": ["cash"]},
+            ),
+            RuleDefinition(
+                kind=RuleKind.MAX_LARGE_GROUPS_TOTAL,
+                name="UCITS: issuers above 5% together at most 40%",
+                limit=0.40,
+                params={
+                    "attribute": "issuer",
+                    "threshold": 0.05,
+                    "exclude_asset_classes": ["cash"],
+                },
+            ),
+        ),
+    ),
+    "ica_1940_diversified": Template(
+        key="ica_1940_diversified",
+        name="1940 Act diversified fund (75-5-10)",
+        help_text=(
+            "At least 75% of total assets in cash, government securities, other "
+            "investment companies, or issuers each at most 5% of total assets and "
+            "at most 10% of their outstanding voting securities (ICA 1940 §5(b)(1))."
+        ),
+        rules=(
+            RuleDefinition(
+                kind=RuleKind.DIVERSIFIED_FUND,
+                name="1940 Act: 75% of total assets diversified (5% / 10%)",
+                limit=0.75,
+                params={"issuer_limit": 0.05, "voting_limit": 0.10},
+                warning_level=0.95,
+            ),
+        ),
+    ),
+    "sec_18f4_relative": Template(
+        key="sec_18f4_relative",
+        name="SEC Rule 18f-4, relative VaR test",
+        help_text=(
+            "20-day 99% VaR (3 years of history) at most 200% of the designated "
+            "reference portfolio's VaR, plus daily VaR backtesting (exceptions)."
+        ),
+        rules=(
+            RuleDefinition(
+                kind=RuleKind.MAX_RELATIVE_VAR,
+                name="18f-4: VaR at most 200% of the reference portfolio's VaR",
+                limit=2.0,
+                params={**VAR_18F4, "reference": "benchmark"},
+            ),
+            BACKTEST_18F4,
+        ),
+    ),
+    "sec_18f4_absolute": Template(
+        key="sec_18f4_absolute",
+        name="SEC Rule 18f-4, absolute VaR test",
+        help_text=(
+            "20-day 99% VaR (3 years of history) at most 20% of net assets, plus "
+            "daily VaR backtesting (exceptions)."
+        ),
+        rules=(
+            RuleDefinition(
+                kind=RuleKind.MAX_VAR,
+                name="18f-4: VaR at most 20% of net assets",
+                limit=0.20,
+                params=dict(VAR_18F4),
+            ),
+            BACKTEST_18F4,
+        ),
+    ),
+}
+
+
+def template_rules(key: str, *, reference: str | None = None) -> tuple[RuleDefinition, ...]:
+    """The rule definitions of template ``key``; ``reference`` overrides the relative
+    VaR reference (``benchmark``, ``benchmark:<code>`` or ``portfolio:<code>``)."""
+    try:
+        template = TEMPLATES[key]
+    except KeyError:
+        raise ValueError(f"unknown template {key!r}; choose from {sorted(TEMPLATES)}") from None
+    if reference is None:
+        return template.rules
+    return tuple(
+        RuleDefinition(
+            **{**definition.__dict__, "params": {**definition.params, "reference": reference}}
+        )
+        if definition.kind == RuleKind.MAX_RELATIVE_VAR
+        else definition
+        for definition in template.rules
+    )
