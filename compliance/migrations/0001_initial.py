@@ -7,239 +7,698 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('analytics', '0005_ingest_and_data_quality'),
-        ('portal', '0002_audit_append_only'),
+        ("analytics", "0002_initial"),
+        ("portal", "0002_audit_append_only"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('snoozed', 'Snoozed'), ('resolved', 'Resolved'), ('waived', 'Waived')], default='open', max_length=16)),
-                ('severity', models.CharField(choices=[('warning', 'Warning'), ('breach', 'Breach')], max_length=16)),
-                ('active', models.BooleanField(default=False)),
-                ('is_current', models.BooleanField(default=True)),
-                ('opened_on', models.DateField()),
-                ('last_observed_on', models.DateField()),
-                ('cured_on', models.DateField(blank=True, null=True)),
-                ('first_utilisation', models.FloatField(null=True)),
-                ('last_utilisation', models.FloatField(null=True)),
-                ('peak_utilisation', models.FloatField(null=True)),
-                ('decision_utilisation', models.FloatField(blank=True, help_text='Utilisation when last acknowledged/waived/snoozed.', null=True)),
-                ('snoozed_until', models.DateField(blank=True, null=True)),
-                ('waiver_reason', models.TextField(blank=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_compliance_alerts', to=settings.AUTH_USER_MODEL)),
-                ('escalated_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.team')),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_alerts', to='analytics.portfolio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("acknowledged", "Acknowledged"),
+                            ("snoozed", "Snoozed"),
+                            ("resolved", "Resolved"),
+                            ("waived", "Waived"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("warning", "Warning"), ("breach", "Breach")], max_length=16
+                    ),
+                ),
+                ("active", models.BooleanField(default=False)),
+                ("is_current", models.BooleanField(default=True)),
+                ("opened_on", models.DateField()),
+                ("last_observed_on", models.DateField()),
+                ("cured_on", models.DateField(blank=True, null=True)),
+                ("first_utilisation", models.FloatField(null=True)),
+                ("last_utilisation", models.FloatField(null=True)),
+                ("peak_utilisation", models.FloatField(null=True)),
+                (
+                    "decision_utilisation",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Utilisation when last acknowledged/waived/snoozed.",
+                        null=True,
+                    ),
+                ),
+                ("snoozed_until", models.DateField(blank=True, null=True)),
+                ("waiver_reason", models.TextField(blank=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="assigned_compliance_alerts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "escalated_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal.team",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_alerts",
+                        to="analytics.portfolio",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opened_on', '-id'],
+                "ordering": ["-opened_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='EvaluationBatch',
+            name="EvaluationBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('trigger', models.CharField(choices=[('post_trade', 'Post-trade'), ('daily', 'Daily'), ('manual', 'Manual')], max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('portfolios_total', models.PositiveIntegerField(default=0)),
-                ('chunks_total', models.PositiveIntegerField(default=0)),
-                ('chunks_done', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("post_trade", "Post-trade"),
+                            ("daily", "Daily"),
+                            ("manual", "Manual"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("portfolios_total", models.PositiveIntegerField(default=0)),
+                ("chunks_total", models.PositiveIntegerField(default=0)),
+                ("chunks_done", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-as_of', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('trigger', 'daily')), fields=('as_of', 'trigger'), name='compliance_one_daily_batch_per_date')],
+                "ordering": ["-as_of", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("trigger", "daily")),
+                        fields=("as_of", "trigger"),
+                        name="compliance_one_daily_batch_per_date",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('data_version', models.PositiveBigIntegerField()),
-                ('rules_fingerprint', models.CharField(max_length=32)),
-                ('trigger', models.CharField(choices=[('post_trade', 'Post-trade'), ('daily', 'Daily'), ('manual', 'Manual')], max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('error', models.TextField(blank=True)),
-                ('requested_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_evaluations', to='analytics.portfolio')),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='evaluations', to='compliance.evaluationbatch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("data_version", models.PositiveBigIntegerField()),
+                ("rules_fingerprint", models.CharField(max_length=32)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("post_trade", "Post-trade"),
+                            ("daily", "Daily"),
+                            ("manual", "Manual"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("requested_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_evaluations",
+                        to="analytics.portfolio",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="evaluations",
+                        to="compliance.evaluationbatch",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-as_of', '-id'],
+                "ordering": ["-as_of", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('opened', 'New alert'), ('reopened', 'Alert reopened'), ('escalated', 'Alert escalated'), ('assigned', 'Alert assigned to you')], max_length=16)),
-                ('key', models.CharField(help_text='Which occurrence (e.g. the date).', max_length=64)),
-                ('subject', models.CharField(max_length=255)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('email_status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('digest', 'In the daily digest'), ('digested', 'Sent in a digest'), ('not_sent', 'No e-mail (preference or no address)'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('email_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('email_error', models.TextField(blank=True)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='compliance.alert')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opened", "New alert"),
+                            ("reopened", "Alert reopened"),
+                            ("escalated", "Alert escalated"),
+                            ("assigned", "Alert assigned to you"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(help_text="Which occurrence (e.g. the date).", max_length=64),
+                ),
+                ("subject", models.CharField(max_length=255)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "email_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("digest", "In the daily digest"),
+                            ("digested", "Sent in a digest"),
+                            ("not_sent", "No e-mail (preference or no address)"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("email_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("email_error", models.TextField(blank=True)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="compliance.alert",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email_mode', models.CharField(choices=[('immediate', 'One e-mail per notification'), ('digest', 'One daily digest'), ('none', 'In-app only')], default='immediate', max_length=16)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='compliance_preference', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "email_mode",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "One e-mail per notification"),
+                            ("digest", "One daily digest"),
+                            ("none", "In-app only"),
+                        ],
+                        default="immediate",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_preference",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('max_instrument_weight', 'Maximum weight per instrument'), ('max_group_weight', 'Maximum weight per issuer, sector, country, asset class or currency'), ('min_group_weight', 'Minimum weight of an issuer, sector, country, asset class or currency'), ('max_large_groups_total', 'Maximum total of the groups above a threshold (UCITS 40 %)'), ('max_holdings', 'Maximum number of holdings'), ('min_holdings', 'Minimum number of holdings'), ('restricted_list', 'Restricted list'), ('watch_list', 'Watch list (warn only)'), ('max_gross_leverage', 'Maximum gross leverage'), ('max_net_leverage', 'Maximum net leverage'), ('min_cash', 'Minimum cash'), ('diversified_fund', 'Diversified fund basket (1940 Act 75-5-10)'), ('max_var', 'Maximum VaR (absolute)'), ('max_relative_var', 'Maximum relative VaR'), ('var_backtest', 'VaR backtest exceptions')], max_length=40)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('limit', models.FloatField(validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('warning_level', models.FloatField(default=0.9, help_text='Fraction of the limit at which to warn (0.9 = at 90% utilisation).', validators=[django.core.validators.MinValueValidator(0.01), django.core.validators.MaxValueValidator(1.0)])),
-                ('scope', models.CharField(choices=[('all', 'All portfolios'), ('team', "A team's portfolios"), ('portfolio', 'One portfolio')], default='all', max_length=16)),
-                ('template', models.CharField(blank=True, help_text='The regulatory template that created the rule.', max_length=40)),
-                ('description', models.TextField(blank=True)),
-                ('cure_period_days', models.PositiveIntegerField(default=5, help_text='Days a breach may last before it is escalated.')),
-                ('reopen_margin', models.FloatField(default=0.05, help_text='A decided alert reopens when utilisation rises this much above its level at the decision (0.05 = five points of utilisation).', validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('default_assignee', models.ForeignKey(blank=True, help_text='Officer new alerts of this rule are assigned to.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('portfolio', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='compliance_rules', to='analytics.portfolio')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='compliance_rules', to='portal.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("max_instrument_weight", "Maximum weight per instrument"),
+                            (
+                                "max_group_weight",
+                                "Maximum weight per issuer, sector, country, asset class or currency",
+                            ),
+                            (
+                                "min_group_weight",
+                                "Minimum weight of an issuer, sector, country, asset class or currency",
+                            ),
+                            (
+                                "max_large_groups_total",
+                                "Maximum total of the groups above a threshold (UCITS 40 %)",
+                            ),
+                            ("max_holdings", "Maximum number of holdings"),
+                            ("min_holdings", "Minimum number of holdings"),
+                            ("restricted_list", "Restricted list"),
+                            ("watch_list", "Watch list (warn only)"),
+                            ("max_gross_leverage", "Maximum gross leverage"),
+                            ("max_net_leverage", "Maximum net leverage"),
+                            ("min_cash", "Minimum cash"),
+                            ("diversified_fund", "Diversified fund basket (1940 Act 75-5-10)"),
+                            ("max_var", "Maximum VaR (absolute)"),
+                            ("max_relative_var", "Maximum relative VaR"),
+                            ("var_backtest", "VaR backtest exceptions"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "limit",
+                    models.FloatField(validators=[django.core.validators.MinValueValidator(0.0)]),
+                ),
+                (
+                    "warning_level",
+                    models.FloatField(
+                        default=0.9,
+                        help_text="Fraction of the limit at which to warn (0.9 = at 90% utilisation).",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.01),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[
+                            ("all", "All portfolios"),
+                            ("team", "A team's portfolios"),
+                            ("portfolio", "One portfolio"),
+                        ],
+                        default="all",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "template",
+                    models.CharField(
+                        blank=True,
+                        help_text="The regulatory template that created the rule.",
+                        max_length=40,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "cure_period_days",
+                    models.PositiveIntegerField(
+                        default=5, help_text="Days a breach may last before it is escalated."
+                    ),
+                ),
+                (
+                    "reopen_margin",
+                    models.FloatField(
+                        default=0.05,
+                        help_text="A decided alert reopens when utilisation rises this much above its level at the decision (0.05 = five points of utilisation).",
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "default_assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Officer new alerts of this rule are assigned to.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_rules",
+                        to="analytics.portfolio",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="compliance_rules",
+                        to="portal.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.AddField(
-            model_name='alert',
-            name='rule',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='compliance.rule'),
+            model_name="alert",
+            name="rule",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="alerts",
+                to="compliance.rule",
+            ),
         ),
         migrations.CreateModel(
-            name='RuleResult',
+            name="RuleResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('value', models.FloatField(null=True)),
-                ('limit', models.FloatField()),
-                ('utilisation', models.FloatField(null=True)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('warning', 'Warning'), ('breach', 'Breach'), ('no_value', 'No value')], max_length=16)),
-                ('active', models.BooleanField(default=False, help_text="Caused by the portfolio's own trades.")),
-                ('group', models.CharField(blank=True, max_length=500)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('evaluation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='compliance.evaluation')),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='analytics.portfolio')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='compliance.rule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("value", models.FloatField(null=True)),
+                ("limit", models.FloatField()),
+                ("utilisation", models.FloatField(null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "OK"),
+                            ("warning", "Warning"),
+                            ("breach", "Breach"),
+                            ("no_value", "No value"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=False, help_text="Caused by the portfolio's own trades."
+                    ),
+                ),
+                ("group", models.CharField(blank=True, max_length=500)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "evaluation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="compliance.evaluation",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="analytics.portfolio",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="compliance.rule",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AlertObservation',
+            name="AlertObservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('value', models.FloatField(null=True)),
-                ('utilisation', models.FloatField(null=True)),
-                ('status', models.CharField(choices=[('ok', 'OK'), ('warning', 'Warning'), ('breach', 'Breach'), ('no_value', 'No value')], max_length=16)),
-                ('active', models.BooleanField(default=False)),
-                ('alert', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='observations', to='compliance.alert')),
-                ('result', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='compliance.ruleresult')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("value", models.FloatField(null=True)),
+                ("utilisation", models.FloatField(null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "OK"),
+                            ("warning", "Warning"),
+                            ("breach", "Breach"),
+                            ("no_value", "No value"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("active", models.BooleanField(default=False)),
+                (
+                    "alert",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="observations",
+                        to="compliance.alert",
+                    ),
+                ),
+                (
+                    "result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="compliance.ruleresult",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['as_of'],
+                "ordering": ["as_of"],
             },
         ),
         migrations.CreateModel(
-            name='Digest',
+            name="Digest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('notifications', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('digest', 'In the daily digest'), ('digested', 'Sent in a digest'), ('not_sent', 'No e-mail (preference or no address)'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("notifications", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("digest", "In the daily digest"),
+                            ("digested", "Sent in a digest"),
+                            ("not_sent", "No e-mail (preference or no address)"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'date'), name='compliance_digest_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("recipient", "date"), name="compliance_digest_once"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='evaluation',
-            index=models.Index(fields=['portfolio', 'status', '-as_of'], name='compliance__portfol_38bb4f_idx'),
+            model_name="evaluation",
+            index=models.Index(
+                fields=["portfolio", "status", "-as_of"], name="compliance__portfol_38bb4f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evaluation',
-            constraint=models.UniqueConstraint(fields=('portfolio', 'as_of', 'data_version', 'rules_fingerprint'), name='compliance_evaluation_natural_key'),
+            model_name="evaluation",
+            constraint=models.UniqueConstraint(
+                fields=("portfolio", "as_of", "data_version", "rules_fingerprint"),
+                name="compliance_evaluation_natural_key",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', 'read_at'], name='compliance__recipie_e0435b_idx'),
+            model_name="notification",
+            index=models.Index(
+                fields=["recipient", "read_at"], name="compliance__recipie_e0435b_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('alert', 'recipient', 'kind', 'key'), name='compliance_notification_once'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                fields=("alert", "recipient", "kind", "key"), name="compliance_notification_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='rule',
-            index=models.Index(fields=['is_active', 'scope'], name='compliance__is_acti_8675d6_idx'),
+            model_name="rule",
+            index=models.Index(
+                fields=["is_active", "scope"], name="compliance__is_acti_8675d6_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('portfolio__isnull', True), ('scope', 'all'), ('team__isnull', True)), models.Q(('portfolio__isnull', True), ('scope', 'team'), ('team__isnull', False)), models.Q(('portfolio__isnull', False), ('scope', 'portfolio'), ('team__isnull', True)), _connector='OR'), name='compliance_rule_scope_target'),
+            model_name="rule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("portfolio__isnull", True), ("scope", "all"), ("team__isnull", True)),
+                    models.Q(
+                        ("portfolio__isnull", True), ("scope", "team"), ("team__isnull", False)
+                    ),
+                    models.Q(
+                        ("portfolio__isnull", False), ("scope", "portfolio"), ("team__isnull", True)
+                    ),
+                    _connector="OR",
+                ),
+                name="compliance_rule_scope_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rule',
-            constraint=models.CheckConstraint(condition=models.Q(('limit__gte', 0)), name='compliance_rule_limit'),
+            model_name="rule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("limit__gte", 0)), name="compliance_rule_limit"
+            ),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['state', 'severity'], name='compliance__state_3880c0_idx'),
+            model_name="alert",
+            index=models.Index(fields=["state", "severity"], name="compliance__state_3880c0_idx"),
         ),
         migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(fields=['portfolio', 'state'], name='compliance__portfol_496268_idx'),
+            model_name="alert",
+            index=models.Index(
+                fields=["portfolio", "state"], name="compliance__portfol_496268_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alert',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('rule', 'portfolio'), name='compliance_one_current_alert_per_rule_portfolio'),
+            model_name="alert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("rule", "portfolio"),
+                name="compliance_one_current_alert_per_rule_portfolio",
+            ),
         ),
         migrations.AddIndex(
-            model_name='ruleresult',
-            index=models.Index(fields=['rule', 'portfolio', 'as_of'], name='compliance__rule_id_00dc7f_idx'),
+            model_name="ruleresult",
+            index=models.Index(
+                fields=["rule", "portfolio", "as_of"], name="compliance__rule_id_00dc7f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ruleresult',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'rule'), name='compliance_result_unique'),
+            model_name="ruleresult",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "rule"), name="compliance_result_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alertobservation',
-            constraint=models.UniqueConstraint(fields=('alert', 'as_of'), name='compliance_observation_unique'),
+            model_name="alertobservation",
+            constraint=models.UniqueConstraint(
+                fields=("alert", "as_of"), name="compliance_observation_unique"
+            ),
         ),
     ]
