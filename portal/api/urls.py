@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
+from analytics.api import snapshots as snapshot_views
 from analytics.api import views as analytics_views
 
 urlpatterns = [
@@ -22,5 +23,25 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/values/",
         analytics_views.PortfolioValuesApi.as_view(),
         name="api-portfolio-values",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/analytics/",
+        snapshot_views.PortfolioAnalyticsApi.as_view(),
+        name="api-portfolio-analytics",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/analytics/refresh/",
+        snapshot_views.PortfolioAnalyticsRefreshApi.as_view(),
+        name="api-portfolio-analytics-refresh",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/analytics/<str:section>/",
+        snapshot_views.PortfolioAnalyticsSectionApi.as_view(),
+        name="api-portfolio-analytics-section",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/risk-limits/",
+        snapshot_views.PortfolioRiskLimitsApi.as_view(),
+        name="api-portfolio-risk-limits",
     ),
 ]

@@ -115,9 +115,7 @@ def _flows(portfolio: Portfolio, as_of: dt.date) -> pd.Series:
     if frame.empty:
         return pd.Series(dtype=np.float64, index=pd.DatetimeIndex([], name="date"))
     # A NaN (unconverted) flow keeps its date's total NaN.
-    by_date = frame.groupby("date")["amount_base"].sum(min_count=len(frame))
-    missing = frame.loc[frame["amount_base"].isna(), "date"].unique()
-    by_date.loc[by_date.index.isin(missing)] = np.nan
+    by_date = frame.groupby("date")["amount_base"].agg(lambda day: day.sum(skipna=False))
     by_date.index = pd.DatetimeIndex(pd.to_datetime(by_date.index), name="date")
     return by_date.rename("flow")
 

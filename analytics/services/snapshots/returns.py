@@ -47,15 +47,15 @@ def portfolio_returns(frames: PortfolioFrames) -> ReturnSeries:
     measured = values.dropna()
     flows = _flows_on_valuation_dates(frames.flows, measured.index)
     returns = daily_time_weighted_returns(
-        measured.to_frame("portfolio"), flows.to_frame("portfolio"), flow_timing="end"
+        measured.to_frame("portfolio"), flows.fillna(0.0).to_frame("portfolio"), flow_timing="end"
     )["portfolio"].iloc[1:]
-    for day in returns.index[returns.isna()]:
-        reason = (
-            "external flow without an FX rate"
-            if day in flows.index and np.isnan(flows[day])
-            else "previous net assets not positive"
-        )
-        gaps.append({"date": day, "reason": reason})
+    # The engine reads a NaN flow as "no flow"; an unconverted flow is unknown instead.
+    unknown_flow = returns.index.isin(flows.index[flows.isna()])
+    for day in returns.index[unknown_flow]:
+        gaps.append({"date": day, "reason": "external flow without an FX rate"})
+    for day in returns.index[returns.isna() & ~unknown_flow]:
+        gaps.append({"date": day, "reason": "previous net assets not positive"})
+    returns = returns[~unknown_flow]
     returns = returns.dropna()
     benchmark = None
     if frames.benchmark_returns is not None:

@@ -143,3 +143,21 @@ def test_zero_limit_with_a_value_is_a_breach():
     result = limit_utilisation(values, limits)
     assert result["utilisation"].iloc[0] == math.inf
     assert result["status"].iloc[0] == LimitStatus.BREACH
+
+
+def test_limit_utilisation_takes_a_warning_level_per_limit():
+    values = pd.DataFrame(
+        {"portfolio": ["A", "A"], "metric": ["var", "gross"], "value": [0.018, 1.08]}
+    )
+    limits = pd.DataFrame(
+        {
+            "portfolio": ["A", "A"],
+            "metric": ["var", "gross"],
+            "limit": [0.02, 1.2],
+            "warning_level": [0.95, 0.8],
+        }
+    )
+    result = limit_utilisation(values, limits).set_index("metric")
+    assert result.loc["var", "utilisation"] == pytest.approx(0.9)
+    assert result.loc["var", "status"] == "ok"  # 90 % is below its own 95 % level
+    assert result.loc["gross", "status"] == "warning"  # 90 % is above 80 %
