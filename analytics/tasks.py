@@ -40,3 +40,23 @@ def snapshots_refresh_all() -> None:
 def snapshots_request_chunk(portfolio_ids: list[int]) -> None:
     """Bring one chunk of portfolios' snapshots up to date; done keys cost nothing."""
     snapshots.snapshots_compute_chunk(portfolio_ids=portfolio_ids)
+
+
+@shared_task(
+    name="analytics.positions_rebuild_and_scan",
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def positions_rebuild_and_scan(portfolio_id: int) -> None:
+    """After an import changed a portfolio's inputs: re-derive its positions, then
+    re-scan its data quality. Safe twice: both replace what they own."""
+    portfolio = Portfolio.objects.filter(id=portfolio_id).first()
+    if portfolio is None:
+        return
+    portfolio_positions_rebuild(portfolio=portfolio)
+    from analytics.services.quality import portfolio_quality_scan
+
+    portfolio_quality_scan(portfolio=portfolio)

@@ -1,0 +1,226 @@
+"""Streaming readers: a CSV, XLSX or JSON input becomes a sequence of pandas
+frames of at most ``chunk_rows`` rows, every cell a stripped string ('' when
+empty), plus the column ``ROW`` with the row number a user sees:
+
+* CSV and XLSX: the spreadsheet row, the header being row 1 (so the first data
+  row is row 2). Blank rows are skipped but still counted.
+* JSON: the 1-based position of the object in the list.
+
+Column names are lower-cased and stripped, then renamed through
+``column_mapping`` (``{"Ticker": "instrument"}``, matched case-insensitively).
+A file is never read whole: CSV goes through pandas' C parser in chunks, XLSX
+through openpyxl's read-only (streaming) mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO
+
+import pandas as pd
+
+ROW = "__row__"
+CHUNK_ROWS = 100_000  # ~10 string columns × 100k rows: a few tens of MB per chunk
+
+
+class FileError(Exception):
+    """The file as a whole cannot be read (not a CSV/XLSX, bad encoding, a row
+    with the wrong number of fields...). ``row`` is set when one row is to blame."""
+
+    def __init__(self, message: str, *, row: int | None = None):
+        super().__init__(message)
+        self.row = row
+
+
+def _normalise_columns(columns: Iterable, mapping: dict[str, str] | None) -> list[str]:
+    lowered = {str(k).strip().lower(): str(v).strip().lower() for k, v in (mapping or {}).items()}
+    names = []
+    for column in columns:
+        name = "" if column is None else str(column).strip().lower()
+        names.append(lowered.get(name, name))
+    return names
+
+
+def _check_header(columns: list[str]) -> None:
+    named = [c for c in columns if c]
+    duplicates = sorted({c for c in named if named.count(c) > 1})
+    if duplicates:
+        raise FileError(f"the header repeats the column(s) {', '.join(duplicates)}", row=1)
+    if not named:
+        raise FileError("the file has no header row", row=1)
+
+
+def read_csv_chunks(
+    stream: IO[bytes], *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    try:
+        reader = pd.read_csv(
+            stream,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            chunksize=chunk_rows,
+            encoding="utf-8-sig",
+            engine="c",
+        )
+        first_row = 2
+        for chunk in reader:
+            if first_row == 2:
+                columns = _normalise_columns(chunk.columns, column_mapping)
+                _check_header(columns)
+            chunk.columns = columns
+            chunk[ROW] = range(first_row, first_row + len(chunk))
+            first_row += len(chunk)
+            yield _clean(chunk)
+    except pd.errors.EmptyDataError:
+        raise FileError("the file is empty") from None
+    except pd.errors.ParserError as error:
+        raise FileError(f"not a well-formed CSV file: {error}") from None
+    except UnicodeDecodeError as error:
+        raise FileError(
+            f"the file is not UTF-8 text ({error.reason} at byte {error.start})"
+        ) from None
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # The shortest decimal that round-trips: what the spreadsheet displays.
+        return format(Decimal(repr(value)), "f")
+    return str(value)
+
+
+def read_xlsx_chunks(
+    stream: IO[bytes], *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise FileError(f"not an XLSX workbook: {error}") from None
+    except Exception as error:  # zipfile.BadZipFile and friends
+        raise FileError(f"not an XLSX workbook: {error}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None:
+            raise FileError("the workbook's first sheet is empty")
+        columns = _normalise_columns(header, column_mapping)
+        _check_header(columns)
+        width = len(columns)
+        buffer: list[list[str]] = []
+        numbers: list[int] = []
+        for number, values in enumerate(rows, start=2):
+            cells = [_cell_text(v) for v in values[:width]]
+            if any(v not in (None, "") for v in values[width:]):
+                raise FileError(f"row {number} has values beyond the header's columns", row=number)
+            cells += [""] * (width - len(cells))
+            buffer.append(cells)
+            numbers.append(number)
+            if len(buffer) >= chunk_rows:
+                yield _frame(buffer, columns, numbers)
+                buffer, numbers = [], []
+        if buffer:
+            yield _frame(buffer, columns, numbers)
+    finally:
+        workbook.close()
+
+
+def read_json_rows(
+    rows: list, *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """A list of JSON objects (already parsed). Numbers become their shortest
+    decimal text; nested values are refused."""
+    if not isinstance(rows, list):
+        raise FileError('expected a list of objects (or {"rows": [...]})')
+    columns: list[str] = []
+    for position, item in enumerate(rows, start=1):
+        if not isinstance(item, dict):
+            raise FileError(f"row {position} is not an object", row=position)
+        for key in item:
+            if key not in columns:
+                columns.append(key)
+    names = _normalise_columns(columns, column_mapping)
+    _check_header(names) if rows else None
+    for first in range(0, len(rows), chunk_rows):
+        part = rows[first : first + chunk_rows]
+        cells = []
+        for position, item in enumerate(part, start=first + 1):
+            line = []
+            for key in columns:
+                value = item.get(key)
+                if isinstance(value, dict | list):
+                    raise FileError(f"row {position}, field {key!r}: nested values", row=position)
+                line.append(_cell_text(value))
+            cells.append(line)
+        yield _frame(cells, names, list(range(first + 1, first + 1 + len(part))))
+
+
+def _frame(cells: list[list[str]], columns: list[str], numbers: list[int]) -> pd.DataFrame:
+    frame = pd.DataFrame(cells, columns=columns, dtype=object)
+    frame[ROW] = numbers
+    return _clean(frame)
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip every cell and drop rows with no value at all."""
+    data_columns = [c for c in frame.columns if c != ROW and c]
+    frame = frame[[*data_columns, ROW]]
+    for column in data_columns:
+        frame[column] = frame[column].astype(str).str.strip()
+    if data_columns:
+        empty = (frame[data_columns] == "").all(axis=1)
+        if empty.any():
+            frame = frame[~empty]
+    return frame
+
+
+def read_chunks(
+    stream: IO[bytes], *, file_format: str, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The frames of a CSV, XLSX or JSON byte stream (see the module docstring)."""
+    if file_format == "csv":
+        return read_csv_chunks(stream, column_mapping=column_mapping, chunk_rows=chunk_rows)
+    if file_format == "xlsx":
+        return read_xlsx_chunks(stream, column_mapping=column_mapping, chunk_rows=chunk_rows)
+    if file_format == "json":
+        import json
+
+        try:
+            data = json.load(io.TextIOWrapper(stream, encoding="utf-8"), parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise FileError(f"not valid JSON: {error}") from None
+        if isinstance(data, dict) and "rows" in data:
+            data = data["rows"]
+        return read_json_rows(data, column_mapping=column_mapping, chunk_rows=chunk_rows)
+    raise FileError(f"unknown file format {file_format!r}; use csv, xlsx or json")
+
+
+def format_from_name(name: str) -> str:
+    """``csv``/``xlsx``/``json`` from a file name's extension (CSV by default)."""
+    lowered = name.lower()
+    if lowered.endswith((".xlsx", ".xlsm")):
+        return "xlsx"
+    if lowered.endswith(".json"):
+        return "json"
+    return "csv"
