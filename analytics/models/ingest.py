@@ -37,7 +37,7 @@ class DataKind(models.TextChoices):
 class DataFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", "XLSX"
-    JSON = "json", "JSON (a list of objects, or {\"rows\": [...]})"
+    JSON = "json", 'JSON (a list of objects, or {"rows": [...]})'
 
 
 class ImportOrigin(models.TextChoices):
@@ -217,7 +217,9 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "endpoint", "key"], name="idempotency_key_unique")
+            models.UniqueConstraint(
+                fields=["user", "endpoint", "key"], name="idempotency_key_unique"
+            )
         ]
 
     def __str__(self) -> str:

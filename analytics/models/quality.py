@@ -105,7 +105,9 @@ class PortfolioDataStatus(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["portfolio", "date"], name="portfolio_data_status_unique")
+            models.UniqueConstraint(
+                fields=["portfolio", "date"], name="portfolio_data_status_unique"
+            )
         ]
         verbose_name_plural = "portfolio data status"
 

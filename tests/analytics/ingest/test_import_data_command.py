@@ -406,7 +406,8 @@ def test_xlsx_files_stream_with_real_dates_and_numbers(world, tmp_path, aaa):
     )
     sheet.append(["GROWTH", "AAA", dt.date(2024, 1, 2), "BUY", 100, 10.25, "X-1"])
     sheet.append([])  # blank rows are skipped but still counted
-    sheet.append(["GROWTH", "AAA", dt.datetime(2024, 1, 3), "Sell"  # noqa: DTZ001 - a naive spreadsheet cell, 40, 11, "X-2"])
+    naive_cell = dt.datetime(2024, 1, 3)  # noqa: DTZ001 - spreadsheet cells are naive
+    sheet.append(["GROWTH", "AAA", naive_cell, "Sell", 40, 11, "X-2"])
     path = tmp_path / "trades.xlsx"
     workbook.save(path)
 
