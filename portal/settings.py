@@ -187,6 +187,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.snapshots_refresh_all",
         "schedule": crontab(hour=2, minute=0),
     },
+    # HTTP pull sources whose next poll is due (each is claimed before its fetch is sent).
+    "analytics-poll-data-sources": {
+        "task": "analytics.data_sources_poll_due",
+        "schedule": crontab(minute="*"),
+    },
+    # Stale prices, gaps, spikes, breaks, missing FX; completeness per portfolio and date.
+    "analytics-nightly-data-quality": {
+        "task": "analytics.data_quality_scan_all",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -199,6 +209,19 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesyst
 ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
 # Portfolios per task in the nightly snapshot fan-out.
 SNAPSHOT_CHUNK_SIZE = env.int("SNAPSHOT_CHUNK_SIZE", default=25)
+
+# --- Data import and data quality --------------------------------------------
+# Uploads up to this size are imported in the request; larger ones by a task.
+INGEST_INLINE_MAX_BYTES = env.int("INGEST_INLINE_MAX_BYTES", default=20 * 1024 * 1024)
+# Key material for the encrypted credentials of pull sources (default: SECRET_KEY).
+INGEST_CREDENTIALS_KEY = env.str("INGEST_CREDENTIALS_KEY", default="") or SECRET_KEY
+# A price is stale after this many sessions of its exchange without a new close.
+DATA_QUALITY_STALE_SESSIONS = env.int("DATA_QUALITY_STALE_SESSIONS", default=3)
+# A daily move beyond this many standard deviations of the previous window is a spike.
+DATA_QUALITY_SPIKE_SIGMAS = env.float("DATA_QUALITY_SPIKE_SIGMAS", default=6.0)
+DATA_QUALITY_SPIKE_WINDOW = env.int("DATA_QUALITY_SPIKE_WINDOW", default=60)
+# How far back (calendar days) the scans look for gaps, spikes and missing FX.
+DATA_QUALITY_LOOKBACK_DAYS = env.int("DATA_QUALITY_LOOKBACK_DAYS", default=400)
 
 # --- REST API ---------------------------------------------------------------
 REST_FRAMEWORK = {
