@@ -219,7 +219,7 @@ def demo_load(
             indices, global_returns, global_weights, universe, instrument_ids
         )
         say(f"benchmarks: {', '.join(benchmarks)}")
-        written = _factors_replace(factors)
+        written = factors_replace(factors)
         say(f"factor returns: {written} monthly Fama-French values")
 
         portfolio_rows = _portfolios_upsert(specs, users, benchmarks, calendar)
@@ -384,7 +384,7 @@ def _benchmarks_replace(
     return benchmarks
 
 
-def _factors_replace(factors: pd.DataFrame) -> int:
+def factors_replace(factors: pd.DataFrame) -> int:
     FactorReturn.objects.filter(source=FACTOR_SOURCE, frequency="M").delete()
     FactorReturn.objects.bulk_create(
         [
