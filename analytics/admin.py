@@ -5,6 +5,7 @@ here; they arrive through imports and services, which keep them consistent."""
 from django.contrib import admin
 
 from analytics.models import (
+    AnalyticsSnapshot,
     Benchmark,
     CashFlow,
     FactorReturn,
@@ -13,6 +14,7 @@ from analytics.models import (
     Portfolio,
     PositionSnapshot,
     Price,
+    RiskLimit,
     Trade,
 )
 from portal.admin import AuditedEntitlementsMixin
@@ -45,6 +47,12 @@ class GranteeEntitlementInline(admin.TabularInline):
     autocomplete_fields = ("user", "team")
 
 
+class RiskLimitInline(admin.TabularInline):
+    model = RiskLimit
+    extra = 0
+    fields = ("metric", "limit", "warning_level", "note")
+
+
 @admin.register(Portfolio)
 class PortfolioAdmin(AuditedEntitlementsMixin, admin.ModelAdmin):
     list_display = (
@@ -60,7 +68,7 @@ class PortfolioAdmin(AuditedEntitlementsMixin, admin.ModelAdmin):
     search_fields = ("code", "name")
     readonly_fields = ("data_version",)
     autocomplete_fields = ("owner", "benchmark")
-    inlines = [GranteeEntitlementInline]
+    inlines = [GranteeEntitlementInline, RiskLimitInline]
 
 
 @admin.register(Benchmark)
@@ -145,3 +153,30 @@ class FactorReturnAdmin(admin.ModelAdmin):
     list_filter = ("factor", "frequency")
     date_hierarchy = "date"
     show_full_result_count = False
+
+
+@admin.register(AnalyticsSnapshot)
+class AnalyticsSnapshotAdmin(admin.ModelAdmin):
+    """Read-only: snapshots are written by the analytics tasks only."""
+
+    list_display = ("portfolio", "as_of", "data_version", "status", "stale", "finished_at")
+    list_filter = ("status", "stale", "portfolio")
+    date_hierarchy = "as_of"
+    exclude = ("result",)
+    readonly_fields = (
+        "portfolio",
+        "as_of",
+        "data_version",
+        "status",
+        "stale",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "error",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
