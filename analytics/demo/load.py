@@ -64,6 +64,7 @@ from analytics.models import (
     Portfolio,
     PositionSnapshot,
     Price,
+    RiskLimitMetric,
     Trade,
 )
 from analytics.services.positions import (
@@ -71,6 +72,7 @@ from analytics.services.positions import (
     cash_instruments_get_or_create,
     portfolio_positions_rebuild,
 )
+from analytics.services.risk_limits import risk_limits_replace
 from portal.models import AuditAction, Entitlement, Team, User
 from portal.services import audit_record
 
@@ -234,6 +236,8 @@ def demo_load(
         for spec in specs:
             snapshots += portfolio_positions_rebuild(portfolio=portfolio_rows[spec.code])
         say(f"positions: {snapshots} derived snapshots")
+        limits = _risk_limits_replace(portfolio_rows.values())
+        say(f"risk limits: {limits} (analytics snapshots are computed by the worker)")
 
         counts = demo_counts()
         audit_record(
@@ -396,6 +400,30 @@ def factors_replace(factors: pd.DataFrame) -> int:
         batch_size=BATCH_SIZE,
     )
     return len(factors)
+
+
+DEMO_RISK_LIMITS = {
+    RiskLimitMetric.VAR_95: 0.02,
+    RiskLimitMetric.VOLATILITY: 0.20,
+    RiskLimitMetric.TRACKING_ERROR: 0.08,
+    RiskLimitMetric.MAX_DRAWDOWN: 0.25,
+    RiskLimitMetric.GROSS_EXPOSURE: 1.0,
+    RiskLimitMetric.TOP10_WEIGHT: 0.40,
+    RiskLimitMetric.LARGEST_POSITION: 0.05,
+}
+
+
+def _risk_limits_replace(portfolios) -> int:
+    """The same house limits on every demo portfolio (warn at 90 %)."""
+    written = 0
+    for portfolio in portfolios:
+        written += len(
+            risk_limits_replace(
+                portfolio=portfolio,
+                limits=[{"metric": m, "limit": v} for m, v in DEMO_RISK_LIMITS.items()],
+            )
+        )
+    return written
 
 
 def _portfolios_upsert(specs, users, benchmarks, calendar) -> dict[str, Portfolio]:

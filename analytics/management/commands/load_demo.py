@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from analytics.demo.load import DEFAULT_INSTRUMENTS, DEFAULT_SEED, demo_is_loaded, demo_load
 from analytics.demo.people import DEMO_PASSWORD, USERS
 from analytics.demo.portfolios import PORTFOLIOS
+from analytics.services.snapshots import snapshots_refresh_all
 
 
 class Command(BaseCommand):
@@ -47,8 +48,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed, instruments, portfolios, days, if_missing, **options):
         if if_missing and demo_is_loaded():
+            chunks = snapshots_refresh_all()
             self.stdout.write(
-                "Demo data already loaded; run load_demo without --if-missing to reload."
+                "Demo data already loaded; run load_demo without --if-missing to reload. "
+                f"Analytics snapshots brought up to date by the worker ({chunks} chunk(s) queued)."
             )
             return
         started = time.perf_counter()
