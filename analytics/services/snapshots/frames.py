@@ -19,6 +19,7 @@ Conventions (every section of a snapshot relies on them):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -252,25 +253,30 @@ def month_end_weights_and_returns(
 
 
 def _benchmark_weights(portfolio: Portfolio, starts: list[dt.date]) -> pd.DataFrame:
+    """The benchmark's weights dated on or before each start (the latest such date)."""
     columns = ["start", "instrument", "value"]
     if portfolio.benchmark_id is None or not starts:
         return pd.DataFrame(columns=columns)
-    weights = pd.DataFrame.from_records(
-        BenchmarkWeight.objects.filter(
-            benchmark_id=portfolio.benchmark_id, date__lte=max(starts)
-        ).values_list("date", "instrument_id", "weight"),
+    weights = BenchmarkWeight.objects.filter(benchmark_id=portfolio.benchmark_id)
+    dates = sorted(weights.filter(date__lte=max(starts)).values_list("date", flat=True).distinct())
+    chosen = {}
+    for start in starts:
+        position = bisect.bisect_right(dates, start)
+        if position:
+            chosen[start] = dates[position - 1]
+    if not chosen:
+        return pd.DataFrame(columns=columns)
+    rows = pd.DataFrame.from_records(
+        weights.filter(date__in=set(chosen.values())).values_list(
+            "date", "instrument_id", "weight"
+        ),
         columns=["date", "instrument", "value"],
     )
-    if weights.empty:
-        return pd.DataFrame(columns=columns)
-    dates = np.array(sorted(weights["date"].unique()))
-    rows = []
-    for start in starts:
-        eligible = dates[dates <= start]
-        if len(eligible):
-            chosen = weights[weights["date"] == eligible[-1]]
-            rows.append(chosen.assign(start=start)[columns])
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    by_date = dict(tuple(rows.groupby("date")))
+    return pd.concat(
+        [by_date[day].assign(start=start)[columns] for start, day in chosen.items()],
+        ignore_index=True,
+    )
 
 
 def _base_closes(portfolio: Portfolio, instrument_ids: set[int], dates: list[dt.date]):

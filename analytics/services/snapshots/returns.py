@@ -51,10 +51,14 @@ def portfolio_returns(frames: PortfolioFrames) -> ReturnSeries:
     )["portfolio"].iloc[1:]
     # The engine reads a NaN flow as "no flow"; an unconverted flow is unknown instead.
     unknown_flow = returns.index.isin(flows.index[flows.isna()])
-    for day in returns.index[unknown_flow]:
-        gaps.append({"date": day, "reason": "external flow without an FX rate"})
-    for day in returns.index[returns.isna() & ~unknown_flow]:
-        gaps.append({"date": day, "reason": "previous net assets not positive"})
+    gaps.extend(
+        {"date": day, "reason": "external flow without an FX rate"}
+        for day in returns.index[unknown_flow]
+    )
+    gaps.extend(
+        {"date": day, "reason": "previous net assets not positive"}
+        for day in returns.index[returns.isna() & ~unknown_flow]
+    )
     returns = returns[~unknown_flow]
     returns = returns.dropna()
     benchmark = None
