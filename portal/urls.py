@@ -12,6 +12,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portfolios/", include("analytics.urls")),
+    path("compliance/", include("compliance.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

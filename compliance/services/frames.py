@@ -1,0 +1,376 @@
+"""Frames for the compliance engine, loaded from the ORM for many portfolios at once.
+
+Conventions (see also :mod:`compliance.engine.rules`):
+
+* Holdings are the position snapshots of each portfolio at the close of its
+  evaluation date (all sources, as ``analytics.selectors.portfolio_holdings``).
+  A holding without a base value (missing FX) cannot be weighed: it is left out
+  and counted in ``unvalued`` so results can say so.
+* Government securities are fixed-income instruments whose sector starts with
+  "Government" (the demo universe's and most vendors' classification).
+* Trade legs: each trade of the evaluation date is a security leg (signed
+  quantity, base value = quantity × trade price × the base/local ratio of the
+  position's valuation) and a cash leg of the opposite value on the cash
+  instrument of the trade's currency (``CASH-<ccy>``), as the position derivation
+  books it.
+* Return histories for VaR rules: instrument daily returns are close-to-close
+  changes of ``Price`` in the instrument's currency (FX moves are not included);
+  a price missing on a date is carried over at most 5 days so exchanges' different
+  holidays do not empty the window, and longer gaps stay missing. The realised
+  returns the backtest uses are flow-adjusted (time-weighted) daily returns of the
+  portfolio's net assets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from django.db.models import Max
+
+from analytics.engine.flows import daily_time_weighted_returns
+from analytics.models import (
+    AssetClass,
+    BenchmarkReturn,
+    CashFlow,
+    FxRate,
+    Instrument,
+    Portfolio,
+    PositionSnapshot,
+    Price,
+    Trade,
+    TradeSide,
+)
+from analytics.services.positions import cash_identifier
+from compliance.engine.risk import holdings_returns
+
+HOLDING_COLUMNS = [
+    "portfolio",
+    "instrument",
+    "identifier",
+    "market_value_base",
+    "quantity",
+    "issuer",
+    "sector",
+    "country",
+    "asset_class",
+    "currency",
+    "shares_outstanding",
+    "is_government",
+]
+_INSTRUMENT_FIELDS = {
+    "identifier": "instrument__identifier",
+    "issuer": "instrument__issuer",
+    "sector": "instrument__sector",
+    "country": "instrument__country",
+    "asset_class": "instrument__asset_class",
+    "currency": "instrument__currency",
+    "shares_outstanding": "instrument__shares_outstanding",
+}
+PRICE_CARRY_DAYS = 5
+
+
+def latest_position_dates(
+    *, portfolio_ids: Iterable[int], on_or_before: dt.date | None = None
+) -> dict[int, dt.date]:
+    """The latest date with positions of each portfolio (on or before a date)."""
+    positions = PositionSnapshot.objects.filter(portfolio_id__in=list(portfolio_ids))
+    if on_or_before is not None:
+        positions = positions.filter(date__lte=on_or_before)
+    rows = positions.values("portfolio_id").annotate(latest=Max("date"))
+    return {row["portfolio_id"]: row["latest"] for row in rows}
+
+
+def _government(frame: pd.DataFrame) -> pd.Series:
+    return (frame["asset_class"] == AssetClass.FIXED_INCOME) & frame["sector"].fillna(
+        ""
+    ).str.lower().str.startswith("government")
+
+
+def instrument_rows(instruments: Iterable[Instrument]) -> dict[int, dict]:
+    """Attribute columns of instruments, for legs of instruments not yet held."""
+    return {
+        i.id: {
+            "identifier": i.identifier,
+            "issuer": i.issuer,
+            "sector": i.sector,
+            "country": i.country,
+            "asset_class": i.asset_class,
+            "currency": i.currency,
+            "shares_outstanding": (
+                float(i.shares_outstanding) if i.shares_outstanding is not None else np.nan
+            ),
+        }
+        for i in instruments
+    }
+
+
+def holdings_frame(*, dates: dict[int, dt.date]) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Holdings of each portfolio at the close of its date in ``dates``.
+
+    Returns the frame and, per portfolio, the number of holdings left out because
+    they have no base value.
+    """
+    by_date: dict[dt.date, list[int]] = defaultdict(list)
+    for portfolio_id, date in dates.items():
+        by_date[date].append(portfolio_id)
+    records = []
+    for date, ids in by_date.items():
+        records.extend(
+            PositionSnapshot.objects.filter(portfolio_id__in=ids, date=date)
+            .exclude(quantity=0)
+            .values_list(
+                "portfolio_id",
+                "instrument_id",
+                "market_value_base",
+                "quantity",
+                *_INSTRUMENT_FIELDS.values(),
+            )
+        )
+    columns = ["portfolio", "instrument", "market_value_base", "quantity", *_INSTRUMENT_FIELDS]
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    unvalued = frame[frame["market_value_base"].isna()].groupby("portfolio").size().to_dict()
+    frame = frame[frame["market_value_base"].notna()].copy()
+    for column in ("market_value_base", "quantity", "shares_outstanding"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
+    frame["is_government"] = _government(frame) if len(frame) else pd.Series(dtype=bool)
+    return frame[HOLDING_COLUMNS].reset_index(drop=True), {
+        int(k): int(v) for k, v in unvalued.items()
+    }
+
+
+def _base_per_local(portfolio: int, instrument: int, date: dt.date) -> float | None:
+    position = (
+        PositionSnapshot.objects.filter(
+            portfolio_id=portfolio,
+            instrument_id=instrument,
+            date__lte=date,
+            market_value_base__isnull=False,
+            market_value_local__isnull=False,
+        )
+        .exclude(market_value_local=0)
+        .order_by("-date")
+        .values_list("market_value_base", "market_value_local")
+        .first()
+    )
+    if position is None:
+        return None
+    return float(position[0] / position[1])
+
+
+def fx_base_per_local(*, currency: str, base_currency: str, on: dt.date) -> float | None:
+    """Units of base currency per unit of ``currency`` at the latest rate on or before ``on``."""
+    if currency == base_currency:
+        return 1.0
+    direct = (
+        FxRate.objects.filter(base_currency=currency, quote_currency=base_currency, date__lte=on)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if direct is not None:
+        return float(direct)
+    inverse = (
+        FxRate.objects.filter(base_currency=base_currency, quote_currency=currency, date__lte=on)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    return 1.0 / float(inverse) if inverse else None
+
+
+def legs_for_trade(
+    *,
+    portfolio: Portfolio,
+    instrument: Instrument,
+    signed_quantity: float,
+    price: float,
+    currency: str,
+    on: dt.date,
+    cash: Instrument | None = None,
+) -> pd.DataFrame:
+    """The security and cash legs of one trade (see the module docstring).
+
+    Raises ``ValueError`` when the trade cannot be valued in the base currency."""
+    ratio = _base_per_local(portfolio.id, instrument.id, on)
+    if ratio is None:
+        ratio = fx_base_per_local(currency=currency, base_currency=portfolio.base_currency, on=on)
+    if ratio is None:
+        raise ValueError(f"no FX rate from {currency} to {portfolio.base_currency} on {on}")
+    value = signed_quantity * price * ratio
+    attributes = instrument_rows([instrument])[instrument.id]
+    security = {
+        "portfolio": portfolio.id,
+        "instrument": instrument.id,
+        "market_value_base": value,
+        "quantity": signed_quantity,
+        **attributes,
+    }
+    if cash is None:
+        cash = Instrument.objects.filter(identifier=cash_identifier(currency)).first()
+    cash_leg = {
+        "portfolio": portfolio.id,
+        "instrument": cash.id if cash else -1,  # an in-memory cash line when none exists yet
+        "market_value_base": -value,
+        "quantity": -signed_quantity * price,
+        "identifier": cash_identifier(currency),
+        "issuer": "",
+        "sector": "",
+        "country": "",
+        "asset_class": AssetClass.CASH,
+        "currency": currency,
+        "shares_outstanding": np.nan,
+    }
+    frame = pd.DataFrame([security, cash_leg])
+    frame["is_government"] = _government(frame)
+    return frame[HOLDING_COLUMNS]
+
+
+def trade_legs_frame(*, dates: dict[int, dt.date]) -> pd.DataFrame:
+    """Legs of every trade booked on each portfolio's evaluation date."""
+    if not dates:
+        return pd.DataFrame(columns=HOLDING_COLUMNS)
+    trades = list(
+        Trade.objects.filter(
+            portfolio_id__in=list(dates), trade_date__in=set(dates.values())
+        ).select_related("instrument", "portfolio")
+    )
+    trades = [t for t in trades if dates.get(t.portfolio_id) == t.trade_date]
+    if not trades:
+        return pd.DataFrame(columns=HOLDING_COLUMNS)
+    cash = {
+        i.identifier: i
+        for i in Instrument.objects.filter(
+            identifier__in={cash_identifier(t.currency) for t in trades}
+        )
+    }
+    legs = []
+    for trade in trades:
+        if trade.instrument.asset_class == AssetClass.CASH:
+            continue  # an FX spot deal moves cash between currencies, not exposures
+        signed = float(trade.quantity) * (1 if trade.side == TradeSide.BUY else -1)
+        try:
+            legs.append(
+                legs_for_trade(
+                    portfolio=trade.portfolio,
+                    instrument=trade.instrument,
+                    signed_quantity=signed,
+                    price=float(trade.price),
+                    currency=trade.currency,
+                    on=trade.trade_date,
+                    cash=cash.get(cash_identifier(trade.currency)),
+                )
+            )
+        except ValueError:
+            continue  # cannot be valued: the day counts as without this trade
+    if not legs:
+        return pd.DataFrame(columns=HOLDING_COLUMNS)
+    return pd.concat(legs, ignore_index=True)
+
+
+def security_trades(legs: pd.DataFrame) -> pd.DataFrame:
+    """The security legs as the engine's ``trades`` frame (``value_base`` signed)."""
+    securities = legs[legs["asset_class"] != AssetClass.CASH]
+    return pd.DataFrame(
+        {
+            "portfolio": securities["portfolio"].to_numpy(),
+            "instrument": securities["instrument"].to_numpy(),
+            "identifier": securities["identifier"].to_numpy(),
+            "issuer": securities["issuer"].to_numpy(),
+            "value_base": securities["market_value_base"].to_numpy(dtype=float),
+        }
+    )
+
+
+def weights_frame(holdings: pd.DataFrame) -> pd.DataFrame:
+    """portfolio × instrument weights (fractions of net assets) of a holdings frame."""
+    if holdings.empty:
+        return pd.DataFrame()
+    nav = holdings.groupby("portfolio")["market_value_base"].transform("sum")
+    weights = holdings.assign(weight=holdings["market_value_base"] / nav.where(nav > 0))
+    return weights.pivot_table(
+        index="portfolio", columns="instrument", values="weight", aggfunc="sum", fill_value=0.0
+    )
+
+
+def instrument_returns(*, instrument_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
+    """Daily returns (dates × instrument) over roughly the last ``days`` trading days."""
+    ids = list(set(instrument_ids))
+    if not ids:
+        return pd.DataFrame()
+    start = end - dt.timedelta(days=int(days * 7 / 5) + 30)
+    rows = Price.objects.filter(instrument_id__in=ids, date__gte=start, date__lte=end).values_list(
+        "date", "instrument_id", "close"
+    )
+    prices = pd.DataFrame.from_records(list(rows), columns=["date", "instrument", "close"])
+    if prices.empty:
+        return pd.DataFrame()
+    prices["close"] = prices["close"].astype(np.float64)
+    table = prices.pivot_table(index="date", columns="instrument", values="close", aggfunc="last")
+    table = table.sort_index().ffill(limit=PRICE_CARRY_DAYS)
+    return table.pct_change(fill_method=None).iloc[1:].tail(days)
+
+
+def hypothetical_returns(
+    *, holdings: pd.DataFrame, end: dt.date, days: int, returns: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Daily returns of each portfolio's current holdings over the last ``days`` days."""
+    weights = weights_frame(holdings)
+    if weights.empty:
+        return pd.DataFrame()
+    if returns is None:
+        returns = instrument_returns(instrument_ids=weights.columns, end=end, days=days)
+    if returns.empty:
+        return pd.DataFrame(columns=weights.index)
+    return holdings_returns(weights, returns)
+
+
+def benchmark_returns(*, benchmark_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
+    """Daily benchmark returns (dates × ``benchmark:<code>``)."""
+    rows = BenchmarkReturn.objects.filter(
+        benchmark_id__in=list(benchmark_ids), date__lte=end
+    ).values_list("date", "benchmark__code", "value")
+    frame = pd.DataFrame.from_records(list(rows), columns=["date", "code", "value"])
+    if frame.empty:
+        return pd.DataFrame()
+    table = frame.pivot_table(index="date", columns="code", values="value", aggfunc="last")
+    table.columns = [f"benchmark:{code}" for code in table.columns]
+    return table.sort_index().tail(days)
+
+
+def realised_returns(*, portfolio_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
+    """Flow-adjusted daily returns of net assets (dates × portfolio), last ``days`` rows."""
+    ids = list(portfolio_ids)
+    start = end - dt.timedelta(days=int((days + 1) * 7 / 5) + 30)
+    from django.db.models import Sum
+
+    values = (
+        PositionSnapshot.objects.filter(portfolio_id__in=ids, date__gte=start, date__lte=end)
+        .values("portfolio_id", "date")
+        .annotate(total=Sum("market_value_base"))
+    )
+    frame = pd.DataFrame.from_records(list(values), columns=["portfolio_id", "date", "total"])
+    if frame.empty:
+        return pd.DataFrame()
+    frame["total"] = frame["total"].astype(np.float64)
+    valuations = frame.pivot_table(index="date", columns="portfolio_id", values="total")
+    valuations = valuations.sort_index()
+    flows = CashFlow.objects.filter(portfolio_id__in=ids, date__gte=start, date__lte=end)
+    flow_rows = pd.DataFrame.from_records(
+        list(flows.values_list("date", "portfolio_id", "amount")),
+        columns=["date", "portfolio_id", "amount"],
+    )
+    flow_table = None
+    if not flow_rows.empty:
+        flow_rows["amount"] = flow_rows["amount"].astype(np.float64)
+        flow_table = flow_rows.pivot_table(
+            index="date", columns="portfolio_id", values="amount", aggfunc="sum"
+        )
+        flow_table = flow_table.reindex(index=valuations.index.union(flow_table.index))
+        valuations = valuations.reindex(flow_table.index)
+        flow_table = flow_table.reindex(columns=valuations.columns)
+    returns = daily_time_weighted_returns(valuations, flow_table)
+    return returns.iloc[1:].tail(days)

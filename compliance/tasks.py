@@ -1,0 +1,67 @@
+"""Thin Celery tasks of the ``compliance`` queue; each calls one service.
+
+Every task is safe twice: evaluations and notifications are rows created before
+the task is sent and claimed with a conditional update.
+"""
+
+import datetime as dt
+
+from celery import shared_task
+from django.utils import timezone
+
+from compliance.services import evaluation as evaluation_services
+from compliance.services import notifications as notification_services
+from compliance.services.alerts import alerts_escalate_due, alerts_wake_snoozed
+
+TRANSIENT = (ConnectionError, TimeoutError, OSError)
+
+
+def _fail_evaluations(self, exc, task_id, args, kwargs, einfo):
+    evaluation_ids = args[0] if args else kwargs.get("evaluation_ids", [])
+    evaluation_services.evaluations_fail(evaluation_ids=evaluation_ids, error=repr(exc))
+
+
+@shared_task(
+    name="compliance.evaluate",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+    on_failure=_fail_evaluations,
+)
+def evaluate(evaluation_ids: list[int], batch_id: int | None = None) -> int:
+    """Run a chunk of pending evaluations (post-trade, daily fan-out or manual)."""
+    return evaluation_services.evaluations_run(evaluation_ids=evaluation_ids, batch_id=batch_id)
+
+
+@shared_task(name="compliance.evaluate_daily", acks_late=True, reject_on_worker_lost=True)
+def evaluate_daily(as_of: str | None = None) -> None:
+    """celery-beat's daily job: every portfolio in chunks, then due escalations,
+    expired snoozes and the digests."""
+    date = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    evaluation_services.evaluation_batch_start(as_of=date)
+    alerts_escalate_due(today=date)
+    alerts_wake_snoozed(today=date)
+
+
+@shared_task(
+    name="compliance.notification_email_send",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def notification_email_send(notification_id: int) -> bool:
+    """Send one notification's e-mail (nothing if it was sent already)."""
+    return notification_services.notification_email_send(notification_id=notification_id)
+
+
+@shared_task(name="compliance.digests_send", acks_late=True, reject_on_worker_lost=True)
+def digests_send(date: str | None = None) -> int:
+    """The daily digest e-mails."""
+    day = dt.date.fromisoformat(date) if date else timezone.localdate()
+    return notification_services.digests_send(date=day)

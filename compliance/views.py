@@ -1,0 +1,373 @@
+"""HTML pages: the alert queue, an alert, rules and templates, the pre-trade
+check and in-app notifications. Views parse input, call one selector or service,
+and render; every read goes through the entitlement-scoped selectors."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from plotly.utils import PlotlyJSONEncoder
+
+from compliance import forms, selectors
+from compliance.engine.rules import KINDS
+from compliance.engine.templates import TEMPLATES
+from compliance.figures import utilisation_figure
+from compliance.services import alerts as alert_services
+from compliance.services import notifications as notification_services
+from compliance.services import rules as rule_services
+from compliance.services.evaluation import pretrade_check
+from portal.models import Role, User
+from portal.selectors import portfolio_list_visible_to
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form (unknown fields as form errors)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+def alert_queue(request: HttpRequest) -> HttpResponse:
+    """The compliance officer's queue: filters, and bulk acknowledge (POST)."""
+    visible = portfolio_list_visible_to(user=request.user).order_by("code")
+    rules = selectors.rule_list_for_user(user=request.user).order_by("name")
+    data = request.GET.copy()
+    if "state" not in data:
+        data["state"] = "active"
+    filter_form = forms.AlertFilterForm(data, rules=rules, portfolios=visible)
+    filters = selectors.AlertFilters(state="active")
+    if filter_form.is_valid():
+        cleaned = filter_form.cleaned_data
+        filters = selectors.AlertFilters(
+            state=cleaned["state"],
+            severity=cleaned["severity"],
+            rule_id=cleaned["rule"],
+            portfolio_id=cleaned["portfolio"],
+            min_age_days=cleaned["min_age"],
+            max_age_days=cleaned["max_age"],
+        )
+    alerts = selectors.alert_list_for_user(user=request.user, filters=filters)
+    bulk_form = forms.BulkAcknowledgeForm()
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("alerts") if i.isdigit()]
+        bulk_form = forms.BulkAcknowledgeForm(request.POST, alert_ids=ids)
+        if bulk_form.is_valid():
+            try:
+                chosen = selectors.alerts_get_for_user(
+                    user=request.user, alert_ids=bulk_form.cleaned_data["alerts"], decide=True
+                )
+                done = alert_services.alert_bulk_acknowledge(
+                    alerts=chosen,
+                    user=request.user,
+                    comment=bulk_form.cleaned_data["comment"],
+                    request=request,
+                )
+            except ValidationError as error:
+                _add_errors(bulk_form, error)
+            else:
+                messages.success(request, f"Acknowledged {len(done)} alert(s).")
+                return redirect(request.get_full_path())
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "compliance/alert_queue.html",
+        {
+            "filter_form": filter_form,
+            "bulk_form": bulk_form,
+            "page": page,
+            "can_decide": alert_services.user_can_decide(request.user),
+            "selected": set(bulk_form["alerts"].value() or []),
+        },
+    )
+
+
+def _officers_for(alert):
+    officers = User.objects.filter(is_active=True, role__in=[Role.COMPLIANCE_OFFICER, Role.ADMIN])
+    return [
+        u
+        for u in officers.order_by("username")
+        if portfolio_list_visible_to(user=u).filter(id=alert.portfolio_id).exists()
+    ]
+
+
+ACTIONS = {
+    "acknowledge": (forms.CommentForm, "Acknowledged."),
+    "resolve": (forms.CommentForm, "Resolved."),
+    "reopen": (forms.CommentForm, "Reopened."),
+    "waive": (forms.WaiveForm, "Waived."),
+    "snooze": (forms.SnoozeForm, "Snoozed."),
+    "assign": (forms.AssignForm, "Assigned."),
+}
+
+
+def _run_action(action, alert, user, data, request):
+    if action == "acknowledge":
+        return alert_services.alert_acknowledge(
+            alert=alert, user=user, comment=data["comment"], request=request
+        )
+    if action == "resolve":
+        return alert_services.alert_resolve(
+            alert=alert, user=user, comment=data["comment"], request=request
+        )
+    if action == "reopen":
+        return alert_services.alert_reopen(
+            alert=alert, user=user, comment=data["comment"], request=request
+        )
+    if action == "waive":
+        return alert_services.alert_waive(
+            alert=alert, user=user, reason=data["reason"], request=request
+        )
+    if action == "snooze":
+        return alert_services.alert_snooze(
+            alert=alert, user=user, until=data["until"], comment=data["comment"], request=request
+        )
+    assignee = User.objects.get(id=data["assignee"])
+    return alert_services.alert_assign(alert=alert, user=user, assignee=assignee, request=request)
+
+
+@login_required
+def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
+    officers = _officers_for(alert)
+    action_forms = {
+        name: (
+            form_class(prefix=name, officers=officers)
+            if name == "assign"
+            else form_class(prefix=name)
+        )
+        for name, (form_class, _) in ACTIONS.items()
+    }
+    failed_action = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ACTIONS:
+            return HttpResponse("Unknown action.", status=400)
+        alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id, decide=True)
+        form_class, done = ACTIONS[action]
+        kwargs = {"officers": officers} if action == "assign" else {}
+        form = form_class(request.POST, prefix=action, **kwargs)
+        action_forms[action] = form
+        if form.is_valid():
+            try:
+                _run_action(action, alert, request.user, form.cleaned_data, request)
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("compliance:alert-detail", alert_id=alert.id)
+        failed_action = action
+    series = selectors.rule_utilisation_series(rule=alert.rule, portfolio_id=alert.portfolio_id)
+    figure = utilisation_figure(
+        series,
+        warning_level=alert.rule.warning_level,
+        title=f"Utilisation of {alert.rule.name} on {alert.portfolio.code}",
+    )
+    as_of, causing = selectors.alert_causing_holdings(alert=alert)
+    return render(
+        request,
+        "compliance/alert_detail.html",
+        {
+            "alert": alert,
+            "observations": selectors.alert_observations(alert=alert),
+            "history": selectors.alert_history(alert=alert),
+            "holdings": causing,
+            "holdings_as_of": as_of,
+            "figure": json.loads(json.dumps(figure, cls=PlotlyJSONEncoder)),
+            "forms": action_forms,
+            "failed_action": failed_action,
+            "can_decide": alert_services.user_can_decide(request.user),
+        },
+        status=400 if failed_action else 200,
+    )
+
+
+def _portfolio_choices(user):
+    return portfolio_list_visible_to(user=user).order_by("code")
+
+
+def _scope_target(data):
+    from compliance.models import RuleScope
+
+    return {
+        "scope": data["scope"],
+        "team": data["team"] if data["scope"] == RuleScope.TEAM else None,
+        "portfolio": data["portfolio"] if data["scope"] == RuleScope.PORTFOLIO else None,
+    }
+
+
+@login_required
+def rule_list(request: HttpRequest) -> HttpResponse:
+    """Rules that apply to the user's portfolios, and (for those who configure
+    rules) forms to add a rule or apply a regulatory template."""
+    portfolios = _portfolio_choices(request.user)
+    rule_form = forms.RuleForm(prefix="rule", portfolios=portfolios)
+    template_form = forms.TemplateForm(prefix="template", portfolios=portfolios)
+    can_configure = rule_services.user_can_configure_rules(request.user)
+    status = 200
+    if request.method == "POST":
+        if not can_configure:
+            raise PermissionDenied("Only administrators and compliance officers configure rules.")
+        if "template-template" in request.POST:
+            template_form = forms.TemplateForm(
+                request.POST, prefix="template", portfolios=portfolios
+            )
+            if template_form.is_valid():
+                data = template_form.cleaned_data
+                try:
+                    created = rule_services.template_apply(
+                        user=request.user,
+                        template=data["template"],
+                        reference=data["reference"],
+                        request=request,
+                        **_scope_target(data),
+                    )
+                except ValidationError as error:
+                    _add_errors(template_form, error)
+                else:
+                    messages.success(request, f"Created {len(created)} rule(s) from the template.")
+                    return redirect("compliance:rules")
+        else:
+            rule_form = forms.RuleForm(request.POST, prefix="rule", portfolios=portfolios)
+            if rule_form.is_valid():
+                data = rule_form.cleaned_data
+                try:
+                    rule = rule_services.rule_create(
+                        user=request.user,
+                        name=data["name"],
+                        kind=data["kind"],
+                        limit=data["limit"],
+                        params=data["params"],
+                        warning_level=data["warning_level"],
+                        cure_period_days=data["cure_period_days"],
+                        description=data["description"],
+                        request=request,
+                        **_scope_target(data),
+                    )
+                except ValidationError as error:
+                    _add_errors(rule_form, error)
+                else:
+                    messages.success(request, f"Rule “{rule.name}” created.")
+                    return redirect("compliance:rules")
+        status = 400
+    rules = selectors.rule_list_for_user(user=request.user).order_by("-is_active", "name")
+    return render(
+        request,
+        "compliance/rule_list.html",
+        {
+            "rules": rules,
+            "rule_form": rule_form,
+            "template_form": template_form,
+            "can_configure": can_configure,
+            "templates": TEMPLATES.values(),
+            "kinds": [(kind.value, info) for kind, info in KINDS.items()],
+        },
+        status=status,
+    )
+
+
+@login_required
+def rule_detail(request: HttpRequest, rule_id: int) -> HttpResponse:
+    rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
+    can_configure = rule_services.user_can_configure_rules(request.user)
+    initial = {
+        "name": rule.name,
+        "limit": rule.limit,
+        "warning_level": rule.warning_level,
+        "params": json.dumps(rule.params),
+        "cure_period_days": rule.cure_period_days,
+        "description": rule.description,
+    }
+    form = forms.RuleEditForm(initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not can_configure:
+            raise PermissionDenied("Only administrators and compliance officers configure rules.")
+        if request.POST.get("action") == "deactivate":
+            rule_services.rule_deactivate(user=request.user, rule=rule, request=request)
+            messages.success(request, "Rule deactivated; its history is kept.")
+            return redirect("compliance:rules")
+        form = forms.RuleEditForm(request.POST)
+        if form.is_valid():
+            try:
+                rule_services.rule_update(
+                    user=request.user, rule=rule, request=request, **form.cleaned_data
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "Rule saved.")
+                return redirect("compliance:rule-detail", rule_id=rule.id)
+        status = 400
+    alerts = selectors.alert_list_for_user(
+        user=request.user, filters=selectors.AlertFilters(rule_id=rule.id)
+    )[:50]
+    return render(
+        request,
+        "compliance/rule_detail.html",
+        {
+            "rule": rule,
+            "form": form,
+            "can_configure": can_configure,
+            "alerts": alerts,
+            "info": rule.kind_info,
+        },
+        status=status,
+    )
+
+
+@login_required
+def pretrade(request: HttpRequest) -> HttpResponse:
+    """Which rules a proposed trade would warn on or breach; changes nothing."""
+    portfolios = _portfolio_choices(request.user)
+    form = forms.PreTradeForm(request.POST or None, portfolios=portfolios)
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = pretrade_check(
+                    portfolio=data["portfolio"],
+                    instrument=data["instrument"],
+                    side=data["side"],
+                    quantity=float(data["quantity"]),
+                    price=float(data["price"]) if data["price"] is not None else None,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+                status = 400
+        else:
+            status = 400
+    return render(
+        request, "compliance/pretrade.html", {"form": form, "result": result}, status=status
+    )
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = selectors.notification_list_for_user(user=request.user)
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    return render(request, "compliance/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("notifications") if i.isdigit()]
+    if request.POST.get("all"):
+        ids = list(
+            selectors.notification_list_for_user(user=request.user)
+            .filter(read_at__isnull=True)
+            .values_list("id", flat=True)
+        )
+    count = notification_services.notification_mark_read(user=request.user, notification_ids=ids)
+    messages.success(request, f"Marked {count} notification(s) read.")
+    return redirect("compliance:notifications")
