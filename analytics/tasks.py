@@ -60,3 +60,19 @@ def positions_rebuild_and_scan(portfolio_id: int) -> None:
     from analytics.services.quality import portfolio_quality_scan
 
     portfolio_quality_scan(portfolio=portfolio)
+
+
+@shared_task(
+    name="analytics.import_run_execute",
+    acks_late=True,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=5,
+)
+def import_run_execute(run_id: int) -> None:
+    """Import an uploaded file too large for the request. Safe twice: the run is
+    claimed pending → running, and a second delivery finds it claimed."""
+    from analytics.services.imports import import_run_execute_queued
+
+    import_run_execute_queued(run_id=run_id)

@@ -31,8 +31,9 @@ import hashlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
@@ -557,3 +558,179 @@ def _after_commit_refresh(portfolio_ids: Iterable[int]) -> None:
 
     for portfolio_id in sorted(portfolio_ids):
         positions_rebuild_and_scan.delay_on_commit(portfolio_id)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_upload(
+    *,
+    kind: str,
+    upload,
+    file_format: str,
+    source: str,
+    actor: User,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    request=None,
+) -> ImportRun:
+    """An uploaded file: imported in the request when it is at most
+    ``INGEST_INLINE_MAX_BYTES``, otherwise kept under ``MEDIA_ROOT/imports/`` and
+    imported by ``analytics.import_run_execute`` (the run is created first, so a
+    duplicated task finds it claimed)."""
+    spec = SPECS[kind]
+    _authorise(spec=spec, actor=actor)
+    if upload.size <= settings.INGEST_INLINE_MAX_BYTES:
+        return data_import(
+            kind=kind,
+            stream=upload.file,
+            file_name=upload.name,
+            file_format=file_format,
+            source=source,
+            actor=actor,
+            origin=ImportOrigin.UPLOAD,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            request=request,
+        )
+    with transaction.atomic():
+        run = import_run_create(
+            kind=kind,
+            origin=ImportOrigin.UPLOAD,
+            source=source,
+            actor=actor,
+            file_name=upload.name,
+            file_format=file_format,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+        )
+        folder = Path(settings.MEDIA_ROOT) / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        stored = folder / f"import-{run.pk}.{file_format}"
+        with stored.open("wb") as handle:
+            for block in upload.chunks():
+                handle.write(block)
+        run.stored_file = str(stored.relative_to(settings.MEDIA_ROOT))
+        run.file_size = upload.size
+        run.save(update_fields=["stored_file", "file_size"])
+        from analytics.tasks import import_run_execute
+
+        import_run_execute.delay_on_commit(run.pk)
+    return run
+
+
+def import_run_execute_queued(*, run_id: int) -> ImportRun | None:
+    """Run a queued upload. Claimed with a conditional update, so a duplicated
+    task does nothing; the stored file is removed once imported."""
+    claimed = ImportRun.objects.filter(id=run_id, status=ImportStatus.PENDING).update(
+        status=ImportStatus.RUNNING
+    )
+    if not claimed:
+        return None
+    run = ImportRun.objects.select_related("actor").get(id=run_id)
+    path = Path(settings.MEDIA_ROOT) / run.stored_file
+    with path.open("rb") as handle:
+        run = data_import(
+            kind=run.kind,
+            stream=handle,
+            file_name=run.file_name,
+            file_format=run.file_format,
+            source=run.source,
+            actor=run.actor,
+            origin=run.origin,
+            dry_run=run.dry_run,
+            skip_invalid=run.skip_invalid,
+            run=run,
+        )
+    path.unlink(missing_ok=True)
+    return run
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    status: int
+    body: dict
+    replayed: bool = False
+
+
+def push_batch(
+    *,
+    kind: str,
+    user: User,
+    body: bytes,
+    idempotency_key: str,
+    validate: Callable[[object], dict],
+    render: Callable[[ImportRun], tuple[int, dict]],
+    request=None,
+) -> PushOutcome:
+    """Import a pushed JSON batch once per ``Idempotency-Key``.
+
+    The key row is committed *before* the import starts, so a concurrent retry
+    sees it (409 while running); the first answer is stored on it and replayed to
+    every retry with the same body; the same key with another body is refused
+    (422). A batch that crashes releases its key so that the client may retry.
+    Numbers are parsed as decimals (never through binary floats).
+    """
+    import json
+
+    from django.db import IntegrityError
+    from rest_framework.exceptions import ValidationError
+
+    from analytics.models import IdempotencyKey
+
+    try:
+        payload = json.loads(body or b"null", parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationError({"detail": f"the body is not valid JSON: {error}"}) from None
+    data = validate(payload)
+    key = idempotency_key.strip()
+    if len(key) > 255:
+        raise ValidationError({"Idempotency-Key": "at most 255 characters"})
+    record = None
+    if key:
+        digest = hashlib.sha256(body).hexdigest()
+        endpoint = f"push.{kind}"
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(
+                    user=user, endpoint=endpoint, key=key, request_sha256=digest
+                )
+        except IntegrityError:
+            existing = IdempotencyKey.objects.get(user=user, endpoint=endpoint, key=key)
+            if existing.request_sha256 != digest:
+                return PushOutcome(
+                    422,
+                    {"detail": "This Idempotency-Key was used for a different batch."},
+                )
+            if existing.response_status is None:
+                return PushOutcome(
+                    409, {"detail": "A request with this Idempotency-Key is still running."}
+                )
+            return PushOutcome(existing.response_status, existing.response_body, replayed=True)
+    try:
+        run = data_import(
+            kind=kind,
+            rows=data["rows"],
+            file_name=f"push ({len(data['rows'])} rows)",
+            source=data["source"],
+            actor=user,
+            origin=ImportOrigin.PUSH,
+            skip_invalid=data["skip_invalid"],
+            request=request,
+        )
+    except BaseException:
+        if record is not None:
+            record.delete()
+        raise
+    outcome = PushOutcome(*render(run))
+    if record is not None:
+        record.response_status = outcome.status
+        record.response_body = json.loads(json.dumps(outcome.body, default=str))
+        record.import_run = run
+        record.save(update_fields=["response_status", "response_body", "import_run"])
+    return outcome

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.authtoken.views import obtain_auth_token
 
+from analytics.api import ingest as ingest_views
 from analytics.api import snapshots as snapshot_views
 from analytics.api import views as analytics_views
 
@@ -43,5 +44,24 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/risk-limits/",
         snapshot_views.PortfolioRiskLimitsApi.as_view(),
         name="api-portfolio-risk-limits",
+    ),
+    path("imports/", ingest_views.ImportListCreateApi.as_view(), name="api-import-list"),
+    path("imports/<int:run_id>/", ingest_views.ImportDetailApi.as_view(), name="api-import-detail"),
+    path(
+        "imports/<int:run_id>/report/",
+        ingest_views.ImportReportApi.as_view(),
+        name="api-import-report",
+    ),
+    path("push/trades/", ingest_views.PushTradesApi.as_view(), name="api-push-trades"),
+    path("push/prices/", ingest_views.PushPricesApi.as_view(), name="api-push-prices"),
+    path(
+        "portfolios/<int:portfolio_id>/data-quality/",
+        ingest_views.PortfolioDataQualityApi.as_view(),
+        name="api-portfolio-data-quality",
+    ),
+    path(
+        "data-quality/findings/",
+        ingest_views.FindingListApi.as_view(),
+        name="api-data-quality-findings",
     ),
 ]

@@ -1,0 +1,314 @@
+"""REST endpoints for getting data in and seeing how good it is.
+
+* ``POST /api/imports/``: upload a CSV/XLSX/JSON file of one kind (multipart:
+  ``kind``, ``file``, optional ``source``, ``dry_run``, ``skip_invalid``). Files up
+  to ``INGEST_INLINE_MAX_BYTES`` are imported in the request: 201 committed, 200
+  dry run, 400 rejected with every error (row, field, message). Larger files are
+  kept and imported by a Celery task: 202 with the run to poll.
+* ``GET /api/imports/``, ``GET /api/imports/{id}/``: the caller's import runs
+  (administrators see all); ``GET /api/imports/{id}/report/``: the CSV of rejected rows.
+* ``POST /api/push/trades/``, ``POST /api/push/prices/``: a JSON batch
+  ``{"source": "oms", "rows": [...], "skip_invalid": false}``. Send an
+  ``Idempotency-Key`` header: a retry with the same key and body gets the first
+  answer again (header ``Idempotent-Replayed: true``) and changes nothing; the
+  same key with another body is refused with 422, and 409 while the first
+  request still runs.
+* ``GET /api/portfolios/{id}/data-quality/``: data as of, completeness and open
+  findings of one portfolio; ``GET /api/data-quality/findings/``: open findings
+  of every portfolio the caller may see (filters ``portfolio``, ``kind``,
+  ``severity``, ``include_resolved``).
+
+Every portfolio is reached through ``portal.selectors`` (missing and forbidden
+are both 404); importing into a portfolio needs manage access, importing market
+data the model's ``add`` permission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import ingest_selectors
+from analytics.ingest.kinds import SPECS
+from analytics.ingest.parsers import format_from_name
+from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Severity
+from analytics.services import imports as import_services
+from portal.models import AuditAction
+from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
+from portal.services import audit_record
+
+RUN_HTTP_STATUS = {
+    ImportStatus.COMMITTED: status.HTTP_201_CREATED,
+    ImportStatus.PARTIAL: status.HTTP_201_CREATED,
+    ImportStatus.DRY_RUN: status.HTTP_200_OK,
+    ImportStatus.REJECTED: status.HTTP_400_BAD_REQUEST,
+    ImportStatus.FAILED: status.HTTP_500_INTERNAL_SERVER_ERROR,
+    ImportStatus.PENDING: status.HTTP_202_ACCEPTED,
+    ImportStatus.RUNNING: status.HTTP_202_ACCEPTED,
+}
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row as the user numbers it (header = row 1)")
+    field = serializers.CharField()
+    value = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRunOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    origin = serializers.CharField()
+    source = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    file_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    skip_invalid = serializers.BooleanField()
+    rows_total = serializers.IntegerField()
+    rows_created = serializers.IntegerField()
+    rows_updated = serializers.IntegerField()
+    rows_unchanged = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    errors = ImportErrorSerializer(many=True)
+    report_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_report_url(self, run: ImportRun) -> str | None:
+        if not run.report:
+            return None
+        return f"/api/imports/{run.pk}/report/"
+
+
+def _run_response(run: ImportRun, *, http_status: int | None = None) -> Response:
+    return Response(
+        ImportRunOutputSerializer(run).data,
+        status=http_status or RUN_HTTP_STATUS.get(run.status, 200),
+    )
+
+
+class ImportListCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=sorted(SPECS))
+        file = serializers.FileField()
+        source = serializers.CharField(max_length=64, required=False, default="upload")
+        format = serializers.ChoiceField(choices=["csv", "xlsx", "json"], required=False)
+        dry_run = serializers.BooleanField(required=False, default=False)
+        skip_invalid = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(responses=ImportRunOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        runs = ingest_selectors.import_runs_visible_to(user=request.user).order_by("-id")[:100]
+        return Response(ImportRunOutputSerializer(runs, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer},
+        responses={
+            201: ImportRunOutputSerializer,
+            200: ImportRunOutputSerializer,
+            202: ImportRunOutputSerializer,
+            400: ImportRunOutputSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        upload = data["file"]
+        run = import_services.import_upload(
+            kind=data["kind"],
+            upload=upload,
+            file_format=data.get("format") or format_from_name(upload.name),
+            source=data["source"],
+            actor=request.user,
+            dry_run=data["dry_run"],
+            skip_invalid=data["skip_invalid"],
+            request=request,
+        )
+        return _run_response(run)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses=ImportRunOutputSerializer)
+    def get(self, request: Request, run_id: int) -> Response:
+        run = ingest_selectors.import_run_get_for_user(user=request.user, run_id=run_id)
+        return Response(ImportRunOutputSerializer(run).data)
+
+
+class ImportReportApi(APIView):
+    @extend_schema(responses={(200, "text/csv"): bytes})
+    def get(self, request: Request, run_id: int):
+        run = ingest_selectors.import_run_get_for_user(user=request.user, run_id=run_id)
+        if not run.report:
+            raise Http404("This import rejected no rows.")
+        path = Path(settings.MEDIA_ROOT) / run.report
+        if not path.is_file():
+            raise Http404("The report is no longer kept.")
+        digest = import_services.file_sha256(path)
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            target=run,
+            request=request,
+            details={"format": "csv", "size": path.stat().st_size, "sha256": digest},
+        )
+        return FileResponse(
+            path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+        )
+
+
+class _PushApi(APIView):
+    """A JSON batch of one kind, made safe to retry by ``Idempotency-Key``."""
+
+    kind: str
+    parser_classes = [JSONParser]
+
+    class InputSerializer(serializers.Serializer):
+        source = serializers.CharField(max_length=64, required=False, default="api")
+        skip_invalid = serializers.BooleanField(required=False, default=False)
+        rows = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+    def post(self, request: Request) -> Response:
+        outcome = import_services.push_batch(
+            kind=self.kind,
+            user=request.user,
+            body=request.body,
+            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            request=request,
+            validate=self._validate,
+            render=lambda run: (
+                RUN_HTTP_STATUS.get(run.status, 200),
+                dict(ImportRunOutputSerializer(run).data),
+            ),
+        )
+        response = Response(outcome.body, status=outcome.status)
+        if outcome.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _validate(self, payload) -> dict:
+        params = self.InputSerializer(data=payload)
+        params.is_valid(raise_exception=True)
+        return params.validated_data
+
+
+class PushTradesApi(_PushApi):
+    kind = DataKind.TRADES
+
+    @extend_schema(
+        request=_PushApi.InputSerializer,
+        responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class PushPricesApi(_PushApi):
+    kind = DataKind.PRICES
+
+    @extend_schema(
+        request=_PushApi.InputSerializer,
+        responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+# --- data quality -------------------------------------------------------------
+
+
+class FindingOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    portfolio = serializers.CharField(source="portfolio.code", allow_null=True, default=None)
+    instrument = serializers.CharField(
+        source="instrument.identifier", allow_null=True, default=None
+    )
+    date = serializers.DateField()
+    message = serializers.CharField()
+    details = serializers.JSONField()
+    first_seen_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class DataStatusOutputSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    completeness = serializers.FloatField()
+    data_as_of = serializers.DateField(allow_null=True)
+    holdings = serializers.IntegerField()
+    priced = serializers.IntegerField()
+    valued = serializers.IntegerField()
+    computed_at = serializers.DateTimeField()
+    loaded_at = serializers.DateTimeField(allow_null=True)
+
+
+class DataQualityOutputSerializer(serializers.Serializer):
+    portfolio = serializers.CharField(source="portfolio.code")
+    as_of = serializers.DateField(allow_null=True)
+    data_as_of = serializers.DateField(allow_null=True)
+    completeness = serializers.FloatField(allow_null=True)
+    loaded_at = serializers.DateTimeField(allow_null=True)
+    scanned_at = serializers.DateTimeField(allow_null=True)
+    findings_by_severity = serializers.DictField(child=serializers.IntegerField())
+    incomplete_days = DataStatusOutputSerializer(many=True)
+    findings = FindingOutputSerializer(many=True)
+
+
+class PortfolioDataQualityApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        as_of = serializers.DateField(required=False)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as_of", dt.date, description="Default: latest")],
+        responses=DataQualityOutputSerializer,
+    )
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        summary = ingest_selectors.portfolio_data_quality(
+            portfolio=portfolio, as_of=params.validated_data.get("as_of")
+        )
+        return Response(DataQualityOutputSerializer(summary).data)
+
+
+class FindingListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        portfolio = serializers.IntegerField(required=False)
+        kind = serializers.ChoiceField(choices=FindingKind.choices, required=False)
+        severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+        include_resolved = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(parameters=[InputSerializer], responses=FindingOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        portfolios = portfolio_list_visible_to(user=request.user)
+        if "portfolio" in data:
+            portfolios = [portfolio_get_for_user(user=request.user, portfolio_id=data["portfolio"])]
+        findings = ingest_selectors.findings_for_portfolios(
+            portfolios=portfolios,
+            kind=data.get("kind"),
+            severity=data.get("severity"),
+            include_resolved=data["include_resolved"],
+        )[:1000]
+        return Response(FindingOutputSerializer(findings, many=True).data)
