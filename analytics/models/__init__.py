@@ -8,6 +8,19 @@
 * ``quality``: data-quality findings and per-portfolio, per-date completeness.
 """
 
+from analytics.models.ingest import (
+    CorporateAction,
+    CorporateActionKind,
+    DataFetch,
+    DataFormat,
+    DataKind,
+    DataSource,
+    FetchOutcome,
+    IdempotencyKey,
+    ImportOrigin,
+    ImportRun,
+    ImportStatus,
+)
 from analytics.models.market import (
     MONEY,
     QUANTITY,
@@ -26,19 +39,6 @@ from analytics.models.market import (
     Price,
     Trade,
     TradeSide,
-)
-from analytics.models.ingest import (
-    CorporateAction,
-    CorporateActionKind,
-    DataFetch,
-    DataFormat,
-    DataKind,
-    DataSource,
-    FetchOutcome,
-    IdempotencyKey,
-    ImportOrigin,
-    ImportRun,
-    ImportStatus,
 )
 from analytics.models.quality import (
     DataQualityFinding,
