@@ -5,4 +5,15 @@ from analytics import views
 urlpatterns = [
     path("", views.portfolio_list, name="portfolio-list"),
     path("<int:portfolio_id>/", views.portfolio_detail, name="portfolio-detail"),
+    path(
+        "<int:portfolio_id>/performance/",
+        views.portfolio_performance,
+        name="portfolio-performance",
+    ),
+    path("<int:portfolio_id>/risk/", views.portfolio_risk, name="portfolio-risk"),
+    path(
+        "<int:portfolio_id>/attribution/",
+        views.portfolio_attribution,
+        name="portfolio-attribution",
+    ),
 ]

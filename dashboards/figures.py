@@ -2,13 +2,29 @@
 
 Each returns a plain ``dict`` (``{"data": [...], "layout": {...}}``) that the page
 hands to the local plotly.js, so the same figure can later be exported to SVG/PNG.
+
+The snapshot builders are pure functions of one section of a stored
+``AnalyticsSnapshot.result`` (see ``analytics.services.snapshots``): they read the
+JSON as stored (ISO dates, ``null`` for missing values) and never compute analytics
+beyond arranging it for display. Returns and weights are fractions; the axes
+format them as percentages. Figures carry no title: the page's heading names them.
 """
 
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from analytics.selectors import ValuePoint
+
+PORTFOLIO_COLOUR = "#1d4ed8"
+BENCHMARK_COLOUR = "#64748b"
+GAIN_COLOUR = "#15803d"
+LOSS_COLOUR = "#b91c1c"
+EFFECT_COLOURS = {"allocation": "#1d4ed8", "selection": "#0d9488", "interaction": "#f59e0b"}
+# Diverging red → near-white → green, centred on zero with ``zmid``.
+DIVERGING = [[0.0, "#b91c1c"], [0.25, "#f87171"], [0.5, "#f8fafc"], [0.75, "#4ade80"], [1.0, "#15803d"]]
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 LAYOUT_DEFAULTS = {
     "margin": {"l": 56, "r": 16, "t": 32, "b": 40},
@@ -18,7 +34,14 @@ LAYOUT_DEFAULTS = {
     "plot_bgcolor": "rgba(0,0,0,0)",
     "xaxis": {"gridcolor": "#e5e7eb"},
     "yaxis": {"gridcolor": "#e5e7eb"},
+    "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
 }
+
+
+def _layout(figure: go.Figure, **overrides) -> dict:
+    figure.update_layout(**LAYOUT_DEFAULTS)
+    figure.update_layout(**overrides)
+    return figure.to_plotly_json()
 
 
 def value_over_time_figure(points: Sequence[ValuePoint], *, currency: str) -> dict:
@@ -54,3 +77,273 @@ def value_over_time_figure(points: Sequence[ValuePoint], *, currency: str) -> di
         showlegend=bool(incomplete),
     )
     return figure.to_plotly_json()
+
+
+def net_assets_figure(net_assets: dict, *, currency: str, gaps: Sequence[dict] = ()) -> dict:
+    """The snapshot's net assets per valuation date (``series.net_assets``). A date
+    without a valuation is ``null`` and breaks the line; listed ``gaps`` are marked
+    on the axis so a missing valuation never looks like a flat day."""
+    figure = go.Figure(
+        go.Scatter(
+            x=net_assets["dates"],
+            y=net_assets["values"],
+            mode="lines",
+            name="Net assets",
+            connectgaps=False,
+            line={"color": PORTFOLIO_COLOUR, "width": 2},
+            hovertemplate=f"%{{y:,.0f}} {currency}<extra></extra>",
+        )
+    )
+    if gaps:
+        figure.add_trace(
+            go.Scatter(
+                x=[gap["date"] for gap in gaps],
+                y=[0] * len(gaps),
+                mode="markers",
+                name="Data gap",
+                marker={"color": LOSS_COLOUR, "size": 7, "symbol": "x"},
+                customdata=[gap["reason"] for gap in gaps],
+                hovertemplate="gap: %{customdata}<extra></extra>",
+            )
+        )
+    return _layout(figure, yaxis_tickformat=",.0f", showlegend=bool(gaps))
+
+
+def cumulative_return_figure(series: dict, *, benchmark: str | None) -> dict:
+    """Cumulative time-weighted return of the portfolio and, where the snapshot has
+    it, of the benchmark linked over the same valuation intervals."""
+    cumulative = series["cumulative"]
+    figure = go.Figure(
+        go.Scatter(
+            x=cumulative["dates"],
+            y=cumulative["values"],
+            mode="lines",
+            name="Portfolio",
+            line={"color": PORTFOLIO_COLOUR, "width": 2},
+            hovertemplate="%{y:.2%}",
+        )
+    )
+    if series.get("benchmark_cumulative"):
+        bench = series["benchmark_cumulative"]
+        figure.add_trace(
+            go.Scatter(
+                x=bench["dates"],
+                y=bench["values"],
+                mode="lines",
+                name=f"Benchmark ({benchmark})" if benchmark else "Benchmark",
+                line={"color": BENCHMARK_COLOUR, "width": 1.5, "dash": "dot"},
+                hovertemplate="%{y:.2%}",
+            )
+        )
+    return _layout(figure, yaxis_tickformat=".0%")
+
+
+def calendar_heatmap_figure(calendar: dict[str, Sequence[float | None]]) -> dict:
+    """Monthly returns as a years × months heatmap, the calendar-year return in its
+    own column (its own colour range: a year's return would otherwise wash out the
+    months). Red losses, green gains, white at zero; empty where not measured."""
+    years = sorted(calendar, reverse=True)
+    months = [list(calendar[year][:12]) for year in years]
+    yearly = [[calendar[year][12]] for year in years]
+    figure = make_subplots(
+        rows=1, cols=2, column_widths=[0.88, 0.12], shared_yaxes=True, horizontal_spacing=0.015
+    )
+    for column, z, x in ((1, months, list(MONTHS)), (2, yearly, ["Year"])):
+        limit = max((abs(v) for row in z for v in row if v is not None), default=0.01) or 0.01
+        figure.add_trace(
+            go.Heatmap(
+                z=z,
+                x=x,
+                y=years,
+                colorscale=DIVERGING,
+                zmid=0,
+                zmin=-limit,
+                zmax=limit,
+                showscale=False,
+                xgap=2,
+                ygap=2,
+                texttemplate="%{z:.1%}",
+                textfont={"size": 10},
+                hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
+                hoverongaps=False,
+            ),
+            row=1,
+            col=column,
+        )
+    figure.update_yaxes(type="category", autorange="reversed", showgrid=False)
+    figure.update_xaxes(side="top", showgrid=False)
+    layout = _layout(
+        figure,
+        hovermode="closest",
+        height=max(160, 34 * len(years) + 60),
+        margin={"l": 48, "r": 8, "t": 28, "b": 8},
+    )
+    for axis in ("xaxis", "xaxis2", "yaxis", "yaxis2"):
+        layout["layout"].setdefault(axis, {})["gridcolor"] = "rgba(0,0,0,0)"
+    return layout
+
+
+def underwater_figure(underwater: dict) -> dict:
+    """Drawdown from the running peak (≤ 0) at each date: the underwater curve."""
+    figure = go.Figure(
+        go.Scatter(
+            x=underwater["dates"],
+            y=underwater["values"],
+            mode="lines",
+            name="Drawdown",
+            fill="tozeroy",
+            line={"color": LOSS_COLOUR, "width": 1},
+            fillcolor="rgba(185, 28, 28, 0.18)",
+            hovertemplate="%{y:.2%}",
+        )
+    )
+    return _layout(figure, yaxis_tickformat=".0%", showlegend=False)
+
+
+ROLLING_PANELS = (
+    ("volatility", "Volatility (ann.)", ".0%"),
+    ("sharpe", "Sharpe", ".2f"),
+    ("beta", "Beta", ".2f"),
+)
+
+
+def rolling_figure(rolling: dict) -> dict:
+    """Rolling annualised volatility, Sharpe and beta, one panel each, both
+    window lengths (e.g. 63 and 252 valuation days) drawn in every panel."""
+    windows = rolling.get("windows", {})
+    panels = [p for p in ROLLING_PANELS if any(p[0] in values for values in windows.values())]
+    figure = make_subplots(
+        rows=max(len(panels), 1),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=[label for _, label, _ in panels],
+    )
+    styles = {"63": {"width": 1.2}, "252": {"width": 2}}
+    colours = [PORTFOLIO_COLOUR, "#f59e0b"]
+    for row, (name, _label, tick_format) in enumerate(panels, start=1):
+        for index, (window, values) in enumerate(sorted(windows.items(), key=lambda w: int(w[0]))):
+            if name not in values:
+                continue
+            figure.add_trace(
+                go.Scatter(
+                    x=rolling["dates"],
+                    y=values[name],
+                    mode="lines",
+                    name=f"{window}-day",
+                    legendgroup=window,
+                    showlegend=row == 1,
+                    line={"color": colours[index % len(colours)], **styles.get(window, {})},
+                    hovertemplate=f"{window}d: %{{y:{tick_format}}}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        figure.update_yaxes(tickformat=tick_format, gridcolor="#e5e7eb", row=row, col=1)
+    figure.update_xaxes(gridcolor="#e5e7eb")
+    figure.update_annotations(font={"size": 12}, x=0, xanchor="left")
+    return _layout(
+        figure,
+        height=170 * max(len(panels), 1) + 60,
+        margin={"l": 56, "r": 16, "t": 48, "b": 32},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.04, "yanchor": "bottom"},
+    )
+
+
+def var_backtest_figure(backtest: dict) -> dict:
+    """Each day's return against the previous day's 1-day VaR forecast drawn as a
+    loss threshold (−VaR); days that lost more than the forecast are marked."""
+    exceptions = set(backtest.get("exception_dates", []))
+    dates, returns = backtest["dates"], backtest["returns"]
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=dates,
+                y=returns,
+                name="Daily return",
+                marker={"color": "#94a3b8"},
+                hovertemplate="%{y:.2%}",
+            ),
+            go.Scatter(
+                x=dates,
+                y=[None if f is None else -f for f in backtest["forecasts"]],
+                mode="lines",
+                name=f"−VaR {backtest['result']['confidence']:.0%} forecast",
+                line={"color": LOSS_COLOUR, "width": 1.5},
+                hovertemplate="%{y:.2%}",
+            ),
+            go.Scatter(
+                x=[d for d in dates if d in exceptions],
+                y=[r for d, r in zip(dates, returns, strict=True) if d in exceptions],
+                mode="markers",
+                name="Exception",
+                marker={"color": LOSS_COLOUR, "size": 9, "symbol": "x"},
+                hovertemplate="exception: %{y:.2%}<extra></extra>",
+            ),
+        ]
+    )
+    return _layout(figure, yaxis_tickformat=".1%", bargap=0)
+
+
+def exposure_figure(rows: Sequence[dict], *, by: str, label: str) -> dict:
+    """Long and short exposure (fractions of net assets) per group of ``by``,
+    horizontal bars, largest gross at the top."""
+    ordered = sorted(rows, key=lambda row: row["gross"] or 0.0)
+    names = [row[by] or "(none)" for row in ordered]
+    figure = go.Figure(
+        [
+            go.Bar(
+                y=names,
+                x=[row["long"] for row in ordered],
+                name="Long",
+                orientation="h",
+                marker={"color": GAIN_COLOUR},
+                hovertemplate="%{y}: %{x:.2%}<extra>long</extra>",
+            ),
+            go.Bar(
+                y=names,
+                x=[-(row["short"] or 0.0) for row in ordered],
+                name="Short",
+                orientation="h",
+                marker={"color": LOSS_COLOUR},
+                hovertemplate="%{y}: %{x:.2%}<extra>short</extra>",
+            ),
+        ]
+    )
+    return _layout(
+        figure,
+        barmode="relative",
+        hovermode="closest",
+        height=max(220, 24 * len(ordered) + 80),
+        xaxis_tickformat=".0%",
+        yaxis={"automargin": True, "title": {"text": label}, "type": "category"},
+    )
+
+
+def attribution_effects_figure(monthly: Sequence[dict]) -> dict:
+    """Monthly Brinson-Fachler allocation, selection and interaction effects as
+    stacked bars (they add up to each month's active return, drawn as a line)."""
+    periods = [row["period"] for row in monthly]
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=periods,
+                y=[row[effect] for row in monthly],
+                name=effect.capitalize(),
+                marker={"color": colour},
+                hovertemplate="%{y:.2%}",
+            )
+            for effect, colour in EFFECT_COLOURS.items()
+        ]
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=periods,
+            y=[row["active_return"] for row in monthly],
+            mode="markers",
+            name="Active return",
+            marker={"color": "#111827", "size": 5},
+            hovertemplate="%{y:.2%}",
+        )
+    )
+    return _layout(figure, barmode="relative", yaxis_tickformat=".1%")
