@@ -1,6 +1,6 @@
 """REST API routes (token or session authentication; see /api/docs/)."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.authtoken.views import obtain_auth_token
 
 from analytics.api import ingest as ingest_views
@@ -64,4 +64,5 @@ urlpatterns = [
         ingest_views.FindingListApi.as_view(),
         name="api-data-quality-findings",
     ),
+    path("compliance/", include("compliance.api.urls")),
 ]

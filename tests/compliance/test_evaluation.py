@@ -175,7 +175,9 @@ def test_snoozed_alert_reopens_when_it_worsens(rising, olivia):
     portfolio = rule_portfolio(rule)
     evaluate_now(portfolio=portfolio, as_of=days[0])  # warning at 90 %
     alert = Alert.objects.get()
-    alert_snooze(alert=alert, user=olivia, until=dt.date.today() + dt.timedelta(days=30))
+    alert_snooze(
+        alert=alert, user=olivia, until=dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=30)
+    )
     evaluate_now(portfolio=portfolio, as_of=days[3])  # now a breach
     alert.refresh_from_db()
     assert alert.state == AlertState.OPEN
