@@ -197,6 +197,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "analytics.data_quality_scan_all",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every portfolio's compliance rules, fanned out in chunks; then due escalations
+    # and expired snoozes. After the nightly data-quality scan and snapshots.
+    "compliance-daily-evaluation": {
+        "task": "compliance.evaluate_daily",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Daily digest e-mails for users who chose them.
+    "compliance-daily-digest": {
+        "task": "compliance.digests_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
