@@ -176,7 +176,12 @@ class _Checker:
         return self.chunk[column] if column in self.chunk else pd.Series("", self.chunk.index)
 
     def errors_list(self) -> list[RowError]:
-        return [error for errors in self.errors.values() for error in errors]
+        # By row; within a row in the order the checks ran (roughly the columns').
+        return [
+            error
+            for _, errors in sorted(self.errors.items(), key=lambda item: item[1][0].row)
+            for error in errors
+        ]
 
 
 @dataclass(frozen=True)
