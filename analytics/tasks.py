@@ -76,3 +76,55 @@ def import_run_execute(run_id: int) -> None:
     from analytics.services.imports import import_run_execute_queued
 
     import_run_execute_queued(run_id=run_id)
+
+
+@shared_task(name="analytics.data_sources_poll_due", acks_late=True)
+def data_sources_poll_due() -> int:
+    """Beat, every minute: claim the pull sources that are due and send one fetch
+    task each (after the claim commits). Safe twice: a claimed source is not due."""
+    from django.db import transaction
+
+    from analytics.services.sources import data_sources_claim_due
+
+    with transaction.atomic():
+        claimed = data_sources_claim_due()
+        for source_id in claimed:
+            data_source_fetch.delay_on_commit(source_id)
+    return len(claimed)
+
+
+@shared_task(name="analytics.data_source_fetch", bind=True, acks_late=True, max_retries=None)
+def data_source_fetch(self, source_id: int, attempt: int = 1) -> None:
+    """One HTTP attempt at a pull source. Transient failures (timeouts, 5xx, 429)
+    are retried with exponential backoff and jitter up to the source's
+    ``max_attempts``; each attempt is logged as a ``DataFetch`` row. Safe twice:
+    the import behind it is idempotent by natural key."""
+    from analytics.models import DataSource
+    from analytics.services.sources import (
+        TransientFetchError,
+        fetch_backoff_seconds,
+    )
+    from analytics.services.sources import (
+        data_source_fetch as fetch_once,
+    )
+
+    source = DataSource.objects.filter(id=source_id, is_active=True).first()
+    if source is None:
+        return  # removed or paused since the poll was sent
+    try:
+        fetch_once(source=source, attempt=attempt)
+    except TransientFetchError as error:
+        raise self.retry(
+            exc=error,
+            kwargs={"source_id": source_id, "attempt": attempt + 1},
+            countdown=fetch_backoff_seconds(attempt),
+        ) from error
+
+
+@shared_task(name="analytics.data_quality_scan_all", acks_late=True)
+def data_quality_scan_all() -> int:
+    """Nightly: scan every instrument once, then every active portfolio (each
+    scan replaces the findings and status rows it owns, so safe twice)."""
+    from analytics.services.quality import data_quality_scan_all as scan
+
+    return scan()
