@@ -55,10 +55,13 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             max_age_days=cleaned["max_age"],
         )
     alerts = selectors.alert_list_for_user(user=request.user, filters=filters)
-    bulk_form = forms.BulkAcknowledgeForm()
+    # The server says why a comment is needed; the browser's own "required" bubble would not.
+    bulk_form = forms.BulkAcknowledgeForm(use_required_attribute=False)
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("alerts") if i.isdigit()]
-        bulk_form = forms.BulkAcknowledgeForm(request.POST, alert_ids=ids)
+        bulk_form = forms.BulkAcknowledgeForm(
+            request.POST, alert_ids=ids, use_required_attribute=False
+        )
         if bulk_form.is_valid():
             try:
                 chosen = selectors.alerts_get_for_user(
