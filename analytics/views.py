@@ -426,7 +426,7 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
 
 VAR_METHODS = {
     "historical": "Historical",
-    "normal": "Normal (parametric)",
+    "normal": "Normal",
     "cornish_fisher": "Cornish-Fisher",
     "monte_carlo": "Monte Carlo",
 }
@@ -604,4 +604,3 @@ def portfolio_attribution(request: HttpRequest, portfolio_id: int) -> HttpRespon
         context["factors"] = factors
         context["factor_rows"] = _factor_rows(factors)
     return render(request, "analytics/portfolio_attribution.html", context)
-

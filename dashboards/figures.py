@@ -23,7 +23,13 @@ GAIN_COLOUR = "#15803d"
 LOSS_COLOUR = "#b91c1c"
 EFFECT_COLOURS = {"allocation": "#1d4ed8", "selection": "#0d9488", "interaction": "#f59e0b"}
 # Diverging red → near-white → green, centred on zero with ``zmid``.
-DIVERGING = [[0.0, "#b91c1c"], [0.25, "#f87171"], [0.5, "#f8fafc"], [0.75, "#4ade80"], [1.0, "#15803d"]]
+DIVERGING = [
+    [0.0, "#b91c1c"],
+    [0.25, "#f87171"],
+    [0.5, "#f8fafc"],
+    [0.75, "#4ade80"],
+    [1.0, "#15803d"],
+]
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 LAYOUT_DEFAULTS = {
@@ -285,11 +291,23 @@ def var_backtest_figure(backtest: dict) -> dict:
     return _layout(figure, yaxis_tickformat=".1%", bargap=0)
 
 
+LABEL_CHARACTERS = 20
+
+
+def _shorten(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
 def exposure_figure(rows: Sequence[dict], *, by: str, label: str) -> dict:
     """Long and short exposure (fractions of net assets) per group of ``by``,
     horizontal bars, largest gross at the top."""
     ordered = sorted(rows, key=lambda row: row["gross"] or 0.0)
-    names = [row[by] or "(none)" for row in ordered]
+    full_names = [row[by] or "(none)" for row in ordered]
+    # Long issuer names would take half a phone's width: shorten the axis label,
+    # keep the full name in the hover text.
+    names = [_shorten(name, LABEL_CHARACTERS) for name in full_names]
+    if len(set(names)) < len(names):
+        names = full_names
     figure = go.Figure(
         [
             go.Bar(
@@ -298,7 +316,8 @@ def exposure_figure(rows: Sequence[dict], *, by: str, label: str) -> dict:
                 name="Long",
                 orientation="h",
                 marker={"color": GAIN_COLOUR},
-                hovertemplate="%{y}: %{x:.2%}<extra>long</extra>",
+                customdata=full_names,
+                hovertemplate="%{customdata}: %{x:.2%}<extra>long</extra>",
             ),
             go.Bar(
                 y=names,
@@ -306,7 +325,8 @@ def exposure_figure(rows: Sequence[dict], *, by: str, label: str) -> dict:
                 name="Short",
                 orientation="h",
                 marker={"color": LOSS_COLOUR},
-                hovertemplate="%{y}: %{x:.2%}<extra>short</extra>",
+                customdata=full_names,
+                hovertemplate="%{customdata}: %{x:.2%}<extra>short</extra>",
             ),
         ]
     )

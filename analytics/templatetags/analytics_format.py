@@ -18,25 +18,35 @@ def _float(value) -> float | None:
         return None
 
 
+def _shown(number: float, digits: int) -> float:
+    """The number as displayed; a value that rounds to zero is 0 (never "-0.00")."""
+    return round(number, digits) + 0.0
+
+
 @register.filter
 def pct(value, digits=2) -> str:
     """A fraction as a percentage: 0.0123 → ``1.23%``."""
     number = _float(value)
-    return MISSING if number is None else f"{number * 100:,.{int(digits)}f}%"
+    if number is None:
+        return MISSING
+    return f"{_shown(number * 100, int(digits)):,.{int(digits)}f}%"
 
 
 @register.filter
 def signed_pct(value, digits=2) -> str:
-    """A fraction as a signed percentage: 0.0123 → ``+1.23%``."""
+    """A fraction as a signed percentage: 0.0123 → ``+1.23%`` (zero unsigned)."""
     number = _float(value)
-    return MISSING if number is None else f"{number * 100:+,.{int(digits)}f}%"
+    if number is None:
+        return MISSING
+    shown = _shown(number * 100, int(digits))
+    return f"{shown:,.{int(digits)}f}%" if shown == 0 else f"{shown:+,.{int(digits)}f}%"
 
 
 @register.filter
 def num(value, digits=2) -> str:
     """A plain number with thousands separators."""
     number = _float(value)
-    return MISSING if number is None else f"{number:,.{int(digits)}f}"
+    return MISSING if number is None else f"{_shown(number, int(digits)):,.{int(digits)}f}"
 
 
 @register.filter
@@ -58,9 +68,10 @@ def as_kind(value, kind: str) -> str:
 
 @register.filter
 def tone(value) -> str:
-    """CSS class for a signed figure: ``pos``, ``neg`` or empty."""
+    """CSS class for a signed fraction as shown in percent with two decimals:
+    ``pos``, ``neg`` or empty (also for what rounds to 0.00 %)."""
     number = _float(value)
-    if number is None or number == 0:
+    if number is None or _shown(number * 100, 2) == 0:
         return ""
     return "pos" if number > 0 else "neg"
 

@@ -219,14 +219,17 @@ def test_since_inception_under_a_year_is_cumulative_and_missing_periods_show_a_d
     assert ">cum.</abbr>" in html and ">ann.</abbr>" not in html
     assert "never annualised" in html
     assert portfolio_row["values"][5] is None  # 3Y
-    assert "<td class=\"num \">—</td>" in html
+    assert '<td class="num ">—</td>' in html
 
 
 def test_data_gaps_are_listed_with_their_count(client, alice, growth):
     snapshot_portfolio_build(growth)
     result = snapshot_result_compute(portfolio=growth, as_of=portfolio_as_of(portfolio=growth))
     result["data"]["gaps"] = [
-        {"date": "2023-03-01", "reason": "no valuation: 1 holding(s) without a base-currency value"},
+        {
+            "date": "2023-03-01",
+            "reason": "no valuation: 1 holding(s) without a base-currency value",
+        },
         {"date": "2023-03-02", "reason": "external flow without an FX rate"},
     ]
     snapshot_store(growth, result=result)
@@ -349,9 +352,7 @@ def test_drawdown_table_says_not_recovered(client, alice, snapshotted):
     assert "not recovered" in html
 
 
-def test_known_window_the_history_cannot_cover_falls_back_with_a_notice(
-    client, alice, snapshotted
-):
+def test_known_window_the_history_cannot_cover_falls_back_with_a_notice(client, alice, snapshotted):
     response = login(client, alice).get(url("portfolio-performance", snapshotted, window="5Y"))
 
     assert response.status_code == 200
@@ -368,7 +369,9 @@ def test_known_window_the_history_cannot_cover_falls_back_with_a_notice(
         ("portfolio-attribution", {"window": "YTD"}, "window"),
     ],
 )
-def test_unknown_parameter_is_a_400_naming_the_choices(client, alice, snapshotted, tab, query, name):
+def test_unknown_parameter_is_a_400_naming_the_choices(
+    client, alice, snapshotted, tab, query, name
+):
     response = login(client, alice).get(url(tab, snapshotted, **query))
 
     assert response.status_code == 400
@@ -488,4 +491,3 @@ def test_pages_only_read_the_snapshot(client, alice, snapshotted, monkeypatch):
     for tab in TABS:
         assert login(client, alice).get(url(tab, snapshotted)).status_code == 200
     assert AnalyticsSnapshot.objects.count() == before
-
