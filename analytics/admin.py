@@ -1,15 +1,32 @@
 """Admin for the reference and market data: instruments, portfolios, benchmarks and
 the time series behind them. Bulk series (prices, positions) are read-only lists
-here; they arrive through imports and services, which keep them consistent."""
+here; they arrive through imports and services, which keep them consistent.
 
+Instruments, trades, positions, prices, FX rates and cash flows can be imported
+and exported through django-import-export (``analytics.resources``: the same
+validation as every other import path, with its dry-run preview); every export
+is audited. Pull sources, their fetch log, import runs and data-quality findings
+are here too."""
+
+import hashlib
+import json
+
+from django import forms
 from django.contrib import admin
+from import_export.admin import ImportExportMixin
 
+from analytics import resources
 from analytics.models import (
     AnalyticsSnapshot,
     Benchmark,
     CashFlow,
+    CorporateAction,
+    DataFetch,
+    DataQualityFinding,
+    DataSource,
     FactorReturn,
     FxRate,
+    ImportRun,
     Instrument,
     Portfolio,
     PositionSnapshot,
@@ -18,11 +35,34 @@ from analytics.models import (
     Trade,
 )
 from portal.admin import AuditedEntitlementsMixin
-from portal.models import Entitlement
+from portal.models import AuditAction, Entitlement
+from portal.services import audit_record
+
+
+class AuditedImportExportMixin(ImportExportMixin):
+    """django-import-export with every export recorded (format, size, SHA-256)."""
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        payload = data.encode() if isinstance(data, str) else data
+        audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            request=request,
+            details={
+                "model": self.model._meta.label,
+                "format": file_format.get_title(),
+                "size": len(payload),
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "rows": queryset.count(),
+            },
+        )
+        return data
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
+class InstrumentAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.InstrumentResource]
     list_display = (
         "identifier",
         "name",
@@ -78,7 +118,8 @@ class BenchmarkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Trade)
-class TradeAdmin(admin.ModelAdmin):
+class TradeAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.TradeResource]
     list_display = (
         "trade_date",
         "portfolio",
@@ -98,7 +139,8 @@ class TradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PositionSnapshot)
-class PositionSnapshotAdmin(admin.ModelAdmin):
+class PositionSnapshotAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.PositionSnapshotResource]
     list_display = (
         "date",
         "portfolio",
@@ -122,7 +164,8 @@ class PositionSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(admin.ModelAdmin):
+class PriceAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.PriceResource]
     list_display = ("date", "instrument", "close", "currency", "source")
     list_filter = ("source", "currency")
     search_fields = ("=instrument__identifier",)
@@ -133,7 +176,8 @@ class PriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(FxRate)
-class FxRateAdmin(admin.ModelAdmin):
+class FxRateAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.FxRateResource]
     list_display = ("date", "base_currency", "quote_currency", "rate", "source")
     list_filter = ("base_currency", "quote_currency")
     date_hierarchy = "date"
@@ -141,7 +185,8 @@ class FxRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CashFlow)
-class CashFlowAdmin(admin.ModelAdmin):
+class CashFlowAdmin(AuditedImportExportMixin, admin.ModelAdmin):
+    resource_classes = [resources.CashFlowResource]
     list_display = ("date", "portfolio", "kind", "amount", "currency", "source", "external_id")
     list_filter = ("kind", "portfolio")
     date_hierarchy = "date"
@@ -180,3 +225,142 @@ class AnalyticsSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class DataSourceForm(forms.ModelForm):
+    """``secret_headers`` is write-only: what is typed is encrypted and never shown
+    again; leave it empty to keep the stored credentials."""
+
+    secret_headers = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text='JSON, e.g. {"Authorization": "Bearer …"}; stored encrypted, never shown. '
+        "Empty keeps the current ones; {} removes them.",
+    )
+
+    class Meta:
+        model = DataSource
+        fields = (
+            "name",
+            "kind",
+            "url",
+            "format",
+            "headers",
+            "column_mapping",
+            "skip_invalid",
+            "interval_minutes",
+            "timeout_seconds",
+            "max_attempts",
+            "is_active",
+            "next_poll_at",
+        )
+
+    def clean_secret_headers(self):
+        text = self.cleaned_data["secret_headers"].strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            raise forms.ValidationError(f"not JSON: {error}") from None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise forms.ValidationError("a JSON object of header names to strings")
+        return value
+
+
+class DataFetchInline(admin.TabularInline):
+    model = DataFetch
+    extra = 0
+    can_delete = False
+    fields = (
+        "started_at",
+        "attempt",
+        "outcome",
+        "http_status",
+        "rows_total",
+        "rows_loaded",
+        "rows_rejected",
+        "error",
+    )
+    readonly_fields = fields
+    ordering = ("-started_at",)
+    max_num = 0
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(admin.ModelAdmin):
+    form = DataSourceForm
+    list_display = (
+        "name",
+        "kind",
+        "format",
+        "url",
+        "interval_minutes",
+        "is_active",
+        "next_poll_at",
+        "last_success_at",
+    )
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "url")
+    readonly_fields = ("last_success_at", "created_at", "has_secret_headers")
+    inlines = [DataFetchInline]
+
+    def save_model(self, request, obj, form, change):
+        from analytics.services.sources import data_source_secret_headers_set
+
+        super().save_model(request, obj, form, change)
+        secret = form.cleaned_data.get("secret_headers")
+        if secret is not None:
+            data_source_secret_headers_set(source=obj, headers=secret)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "kind",
+        "origin",
+        "source",
+        "file_name",
+        "status",
+        "rows_total",
+        "rows_created",
+        "rows_updated",
+        "rows_rejected",
+        "actor",
+    )
+    list_filter = ("status", "kind", "origin")
+    search_fields = ("file_name", "source", "sha256")
+    ordering = ("-id",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DataQualityFinding)
+class DataQualityFindingAdmin(admin.ModelAdmin):
+    list_display = ("date", "severity", "kind", "portfolio", "instrument", "message", "resolved_at")
+    list_filter = ("severity", "kind", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("message", "instrument__identifier", "portfolio__code")
+    list_select_related = ("portfolio", "instrument")
+    ordering = ("-date",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CorporateAction)
+class CorporateActionAdmin(admin.ModelAdmin):
+    list_display = ("ex_date", "instrument", "kind", "ratio", "source")
+    list_filter = ("kind",)
+    search_fields = ("=instrument__identifier",)
+    raw_id_fields = ("instrument",)
