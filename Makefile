@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages migrate demo lint format bench clean
+.PHONY: run test setup setup-test system-packages migrate demo lint format bench bench-compliance clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
@@ -65,6 +65,10 @@ format: setup-test
 
 bench: setup-test
 	$(BIN)/python benchmarks/analytics.py
+
+# Compliance engine on one core, and the Celery fan-out with 1 and 2 workers (Redis db 7).
+bench-compliance: setup-test
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/compliance.py --fanout
 
 clean:
 	rm -rf var/broker var/staticfiles var/test_portal.sqlite3
