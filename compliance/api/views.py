@@ -5,7 +5,7 @@ utilisation history and the pre-trade check. Bad input is a 400 with field error
 import math
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import ListAPIView
@@ -31,6 +31,9 @@ def _raise_400(error: ValidationError):
     raise ApiValidationError(detail)
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "number"}, {"type": "string", "enum": ["inf"]}], "nullable": True}
+)
 class Utilisation(serializers.Field):
     """A utilisation; infinity (a zero limit used) is written as the string "inf"."""
 
@@ -131,18 +134,18 @@ class AlertActionApi(APIView):
     ``waive`` (reason required), ``snooze`` (until), ``reopen`` (comment),
     ``assign`` (assignee username)."""
 
-    class InputSerializer(serializers.Serializer):
+    class AlertActionInputSerializer(serializers.Serializer):
         comment = serializers.CharField(required=False, allow_blank=True, default="")
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         until = serializers.DateField(required=False)
         assignee = serializers.CharField(required=False)
 
-    @extend_schema(request=InputSerializer, responses=AlertOutputSerializer)
+    @extend_schema(request=AlertActionInputSerializer, responses=AlertOutputSerializer)
     def post(self, request: Request, alert_id: int, action: str) -> Response:
         if action not in ("acknowledge", "resolve", "waive", "snooze", "reopen", "assign"):
             return Response({"detail": "Unknown action."}, status=status.HTTP_404_NOT_FOUND)
         alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id, decide=True)
-        payload = self.InputSerializer(data=request.data)
+        payload = self.AlertActionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         common = {"alert": alert, "user": request.user, "request": request}
@@ -172,13 +175,15 @@ class AlertActionApi(APIView):
 
 
 class BulkAcknowledgeApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class BulkAcknowledgeInputSerializer(serializers.Serializer):
         alerts = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
         comment = serializers.CharField(allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses=AlertOutputSerializer(many=True))
+    @extend_schema(
+        request=BulkAcknowledgeInputSerializer, responses=AlertOutputSerializer(many=True)
+    )
     def post(self, request: Request) -> Response:
-        payload = self.InputSerializer(data=request.data)
+        payload = self.BulkAcknowledgeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         alerts = selectors.alerts_get_for_user(
             user=request.user, alert_ids=payload.validated_data["alerts"], decide=True
@@ -230,7 +235,7 @@ class ScopeInput(serializers.Serializer):
 
 
 class RuleListApi(APIView):
-    class InputSerializer(ScopeInput):
+    class RuleCreateInputSerializer(ScopeInput):
         name = serializers.CharField(max_length=200)
         kind = serializers.ChoiceField(choices=[k for k, _ in RULE_KIND_CHOICES])
         limit = serializers.FloatField(min_value=0)
@@ -244,9 +249,9 @@ class RuleListApi(APIView):
         rules = selectors.rule_list_for_user(user=request.user).order_by("name", "id")
         return Response(RuleOutputSerializer(rules, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: RuleOutputSerializer})
+    @extend_schema(request=RuleCreateInputSerializer, responses={201: RuleOutputSerializer})
     def post(self, request: Request) -> Response:
-        payload = self.InputSerializer(data=request.data)
+        payload = self.RuleCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         try:
@@ -268,7 +273,7 @@ class RuleListApi(APIView):
 
 
 class RuleDetailApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class RuleUpdateInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=200, required=False)
         limit = serializers.FloatField(min_value=0, required=False)
         warning_level = serializers.FloatField(required=False)
@@ -281,10 +286,10 @@ class RuleDetailApi(APIView):
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
         return Response(RuleOutputSerializer(rule).data)
 
-    @extend_schema(request=InputSerializer, responses=RuleOutputSerializer)
+    @extend_schema(request=RuleUpdateInputSerializer, responses=RuleOutputSerializer)
     def patch(self, request: Request, rule_id: int) -> Response:
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
-        payload = self.InputSerializer(data=request.data, partial=True)
+        payload = self.RuleUpdateInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         try:
             rule = rule_services.rule_update(
@@ -349,13 +354,15 @@ class TemplateListApi(APIView):
 
 
 class TemplateApplyApi(APIView):
-    class InputSerializer(ScopeInput):
+    class TemplateApplyInputSerializer(ScopeInput):
         template = serializers.ChoiceField(choices=list(TEMPLATES))
         reference = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: RuleOutputSerializer(many=True)})
+    @extend_schema(
+        request=TemplateApplyInputSerializer, responses={201: RuleOutputSerializer(many=True)}
+    )
     def post(self, request: Request) -> Response:
-        payload = self.InputSerializer(data=request.data)
+        payload = self.TemplateApplyInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
             rules = rule_services.template_apply(
@@ -398,7 +405,7 @@ class PreTradeCheckApi(APIView):
     """Which rules a proposed trade would warn on or breach, with the resulting
     utilisation. Changes nothing."""
 
-    class InputSerializer(serializers.Serializer):
+    class PreTradeCheckInputSerializer(serializers.Serializer):
         portfolio = serializers.IntegerField()
         instrument = serializers.CharField(help_text="Instrument identifier")
         side = serializers.ChoiceField(choices=TradeSide.values)
@@ -412,9 +419,9 @@ class PreTradeCheckApi(APIView):
                 raise serializers.ValidationError("Enter a quantity greater than 0.")
             return value
 
-    @extend_schema(request=InputSerializer, responses=PreTradeResultSerializer)
+    @extend_schema(request=PreTradeCheckInputSerializer, responses=PreTradeResultSerializer)
     def post(self, request: Request) -> Response:
-        payload = self.InputSerializer(data=request.data)
+        payload = self.PreTradeCheckInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=data["portfolio"])
