@@ -102,6 +102,10 @@ class AuditAction(models.TextChoices):
     SCHEDULE_CHANGED = "schedule.changed", "Schedule changed"
     DELIVERY = "delivery.sent", "Delivered"
     ALERT_DECISION = "alert.decision", "Alert decision"
+    RULE_CREATED = "compliance.rule.created", "Compliance rule created"
+    RULE_CHANGED = "compliance.rule.changed", "Compliance rule changed"
+    RULE_DEACTIVATED = "compliance.rule.deactivated", "Compliance rule deactivated"
+    RISK_LIMITS_CHANGED = "risk_limits.changed", "Risk limits changed"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -215,7 +215,12 @@ class PortfolioRiskLimitsApi(APIView):
         if len(set(metrics)) != len(metrics):
             raise ValidationError({"metric": "each metric may appear once"})
         with transaction.atomic():
-            risk_limits_replace(portfolio=portfolio, limits=limits.validated_data)
+            risk_limits_replace(
+                portfolio=portfolio,
+                limits=limits.validated_data,
+                actor=request.user,
+                request=request,
+            )
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         used = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
         return Response(LimitUseSerializer(used, many=True).data)

@@ -20,13 +20,13 @@ from analytics.models import Portfolio
 from compliance.engine.rules import RuleParameterError, RuleSpec, clean_params
 from compliance.engine.templates import TEMPLATES, template_rules
 from compliance.models import Rule, RuleScope
-from portal.models import Entitlement, Role, Team, User
+from portal.models import AuditAction, Entitlement, Role, Team, User
 from portal.selectors import portfolio_list_visible_to
 from portal.services import audit_record
 
-RULE_CREATED = "compliance.rule.created"
-RULE_CHANGED = "compliance.rule.changed"
-RULE_DEACTIVATED = "compliance.rule.deactivated"
+RULE_CREATED = AuditAction.RULE_CREATED
+RULE_CHANGED = AuditAction.RULE_CHANGED
+RULE_DEACTIVATED = AuditAction.RULE_DEACTIVATED
 
 
 def user_can_configure_rules(user: User) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from analytics.models import AnalyticsSnapshot, RiskLimit, SnapshotStatus
+from portal.models import AuditAction, AuditEvent
 
 AS_OF = dt.date(2024, 6, 28)
 RESULT = {
@@ -128,6 +129,13 @@ def test_managers_set_limits_and_see_utilisation(alice, bob, growth, snapshot):
     assert [row["metric"] for row in seen_by_bob] == ["beta", "gross_exposure", "var_95"]
     summary = client_for(bob).get(url(growth)).json()
     assert len(summary["risk_limits"]) == 3
+    event = AuditEvent.objects.get(action=AuditAction.RISK_LIMITS_CHANGED)
+    assert (event.actor, event.target_id) == (alice, str(growth.pk))
+    assert [row["metric"] for row in event.details["after"]] == [
+        "var_95",
+        "gross_exposure",
+        "beta",
+    ]
 
 
 def test_viewers_cannot_change_limits(bob, growth, snapshot):
