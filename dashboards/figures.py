@@ -101,18 +101,26 @@ def net_assets_figure(net_assets: dict, *, currency: str, gaps: Sequence[dict] =
         )
     )
     if gaps:
+        # On a hidden 0–1 axis along the bottom, so the markers leave the scale of
+        # the net-assets axis alone.
         figure.add_trace(
             go.Scatter(
                 x=[gap["date"] for gap in gaps],
-                y=[0] * len(gaps),
+                y=[0.03] * len(gaps),
+                yaxis="y2",
                 mode="markers",
                 name="Data gap",
-                marker={"color": LOSS_COLOUR, "size": 7, "symbol": "x"},
+                marker={"color": LOSS_COLOUR, "size": 8, "symbol": "x"},
                 customdata=[gap["reason"] for gap in gaps],
                 hovertemplate="gap: %{customdata}<extra></extra>",
             )
         )
-    return _layout(figure, yaxis_tickformat=",.0f", showlegend=bool(gaps))
+    return _layout(
+        figure,
+        yaxis_tickformat=",.0f",
+        yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
+        showlegend=bool(gaps),
+    )
 
 
 def cumulative_return_figure(series: dict, *, benchmark: str | None) -> dict:

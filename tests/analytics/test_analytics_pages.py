@@ -27,6 +27,7 @@ from analytics.models import (
 )
 from analytics.services.positions import portfolio_positions_rebuild
 from analytics.services.snapshots import portfolio_as_of, snapshot_result_compute
+from dashboards import figures
 from tests.analytics.factories import CashFlowFactory, TradeFactory
 from tests.factories import PASSWORD, InstrumentFactory
 
@@ -491,3 +492,43 @@ def test_pages_only_read_the_snapshot(client, alice, snapshotted, monkeypatch):
     for tab in TABS:
         assert login(client, alice).get(url(tab, snapshotted)).status_code == 200
     assert AnalyticsSnapshot.objects.count() == before
+
+
+# --- figure builders -----------------------------------------------------------------
+
+
+def test_gap_markers_leave_the_net_assets_axis_alone():
+    series = {"dates": ["2024-01-02", "2024-01-03", "2024-01-05"], "values": [100.0, None, 102.0]}
+    gaps = [{"date": "2024-01-03", "reason": "no valuation"}]
+
+    figure = figures.net_assets_figure(series, currency="USD", gaps=gaps)
+
+    line, markers = figure["data"]
+    assert line["y"][1] is None and line["connectgaps"] is False  # the gap breaks the line
+    assert markers["yaxis"] == "y2" and list(markers["x"]) == ["2024-01-03"]
+    assert figure["layout"]["yaxis2"]["visible"] is False
+
+
+def test_calendar_heatmap_has_years_by_months_and_a_year_column():
+    calendar = {"2023": [None, 0.01, -0.02, *[0.0] * 9, 0.05], "2024": [0.03, *[None] * 11, 0.03]}
+
+    figure = figures.calendar_heatmap_figure(calendar)
+
+    months, years = figure["data"]
+    assert list(months["y"]) == ["2024", "2023"]  # newest first
+    assert len(months["z"][0]) == 12 and list(years["x"]) == ["Year"]
+    assert months["zmid"] == 0 and years["zmid"] == 0  # diverging around zero
+
+
+def test_exposure_bars_draw_shorts_to_the_left_and_shorten_long_names():
+    rows = [
+        {"issuer": "A very long issuer name Holdings AG", "long": 0.3, "short": 0.0, "gross": 0.3},
+        {"issuer": "Short Co", "long": 0.1, "short": 0.05, "gross": 0.15},
+    ]
+
+    figure = figures.exposure_figure(rows, by="issuer", label="Issuer")
+
+    long_bars, short_bars = figure["data"]
+    assert list(short_bars["x"]) == [-0.05, -0.0]
+    assert list(long_bars["y"]) == ["Short Co", "A very long issuer…"]
+    assert list(long_bars["customdata"])[1] == "A very long issuer name Holdings AG"
