@@ -377,6 +377,7 @@ def data_import(
     counts = None
     try:
         with transaction.atomic(using=connection.alias):
+            bulk.staging_lock(connection=connection, model=spec.model)
             context = _context(spec=spec, actor=actor, source=source)
             staging = bulk.staging_create(
                 connection=connection, model=spec.model, field_names=spec.db_columns
