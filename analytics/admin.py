@@ -364,3 +364,17 @@ class CorporateActionAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("=instrument__identifier",)
     raw_id_fields = ("instrument",)
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, so holders' positions are re-derived and audited."""
+        from analytics.services.corporate_actions import split_record
+
+        saved = split_record(
+            instrument=obj.instrument,
+            ex_date=obj.ex_date,
+            ratio=obj.ratio,
+            source=obj.source,
+            actor=request.user,
+            request=request,
+        )
+        obj.pk = saved.pk

@@ -36,6 +36,7 @@ import random
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -218,7 +219,7 @@ def raw_copy(path: Path) -> dict:
 
 
 def child(phase: str, *args: str) -> dict:
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603 - this script with its own arguments
         [sys.executable, __file__, "--phase", phase, *args],
         check=True,
         capture_output=True,
@@ -232,7 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=50_000)
-    parser.add_argument("--file", default="/tmp/ingest-bench-trades.csv")
+    parser.add_argument(
+        "--file", default=str(Path(tempfile.gettempdir()) / "ingest-bench-trades.csv")
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     options = parser.parse_args()
     path = Path(options.file)

@@ -32,6 +32,10 @@ Conventions of ``portfolio_positions_rebuild`` (source ``"derived"``):
   quote=base: multiply) or else the inverse pair (base=base, quote=local: divide).
   There is no triangulation through a third currency and no carry-forward; with no
   rate the base value is NULL, never a silent 1.0. The same currency converts at 1.
+* **Splits** (``CorporateAction``, kind ``split``): from the ex-date on, the
+  quantity held the evening before is multiplied by the ratio (2 for two-for-one);
+  prices stay as the exchange printed them, so the market value is continuous.
+  Trades keep the quantities they were booked with.
 * Zero quantities (a closed position, a cash balance of exactly zero) are not stored.
 
 The rebuild owns the rows with ``source="derived"`` of one portfolio from
@@ -57,6 +61,8 @@ from django.db.models import Q
 from analytics.models import (
     AssetClass,
     CashFlow,
+    CorporateAction,
+    CorporateActionKind,
     FxRate,
     Instrument,
     Portfolio,
@@ -261,7 +267,43 @@ def _holding_events(*, portfolio: Portfolio) -> tuple[pd.DataFrame, dict[int, st
     )
     events["delta"] = events["delta"].astype(object)
     events["instrument_id"] = events["instrument_id"].astype("int64")
+    events = _with_split_events(events)
     return events, currency_of, cash_ids
+
+
+def _with_split_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Add one event per split of a held instrument: on the ex-date the quantity
+    held the evening before becomes ``ratio`` times as much (delta = held × (ratio
+    − 1)), so quantity × the exchange's unadjusted close stays continuous."""
+    if events.empty:
+        return events
+    splits = (
+        CorporateAction.objects.filter(
+            kind=CorporateActionKind.SPLIT, instrument_id__in=set(events["instrument_id"])
+        )
+        .order_by("instrument_id", "ex_date", "source")
+        .values_list("instrument_id", "ex_date", "ratio")
+    )
+    extra = []
+    seen = set()
+    for instrument_id, ex_date, ratio in splits:
+        if (instrument_id, ex_date) in seen:
+            continue  # the same split from two sources counts once
+        seen.add((instrument_id, ex_date))
+        mine = events["instrument_id"] == instrument_id
+        before = events.loc[mine & (events["date"] < ex_date), "delta"]
+        held = sum(before, _ZERO) + sum(
+            (delta for i, day, delta in extra if i == instrument_id and day < ex_date), _ZERO
+        )
+        if held:
+            extra.append((instrument_id, ex_date, held * (ratio - _ONE)))
+    if not extra:
+        return events
+    added = pd.DataFrame(extra, columns=["instrument_id", "date", "delta"])
+    added["delta"] = added["delta"].astype(object)
+    events = pd.concat([events, added[["date", "instrument_id", "delta"]]], ignore_index=True)
+    events["instrument_id"] = events["instrument_id"].astype("int64")
+    return events
 
 
 def _closes(*, instrument_ids, start: Date) -> pd.DataFrame:
