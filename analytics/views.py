@@ -180,45 +180,58 @@ def _with_charts(context: dict, *charts: Chart) -> dict:
 # ---------------------------------------------------------------------------
 # Overview
 
-PERIOD_COLUMNS = (
-    ("day", "Day"),
-    ("mtd", "MTD"),
-    ("qtd", "QTD"),
-    ("ytd", "YTD"),
-    ("1y", "1Y"),
-    ("3y", "3Y ann."),
-    ("5y", "5Y ann."),
-    ("since_inception", "Since inception"),
+PERIODS = (  # key, label, short label for phones
+    ("day", "Day", "Day"),
+    ("mtd", "Month to date", "MTD"),
+    ("qtd", "Quarter to date", "QTD"),
+    ("ytd", "Year to date", "YTD"),
+    ("1y", "1 year", "1Y"),
+    ("3y", "3 years, ann.", "3Y ann."),
+    ("5y", "5 years, ann.", "5Y ann."),
+    ("since_inception", "Since inception", "SI"),
 )
-PERIOD_ROWS = (
+PERIOD_SERIES = (
     ("portfolio", "Portfolio"),
     ("benchmark", "Benchmark"),
-    ("active_arithmetic", "Active (arithmetic)"),
-    ("active_geometric", "Active (geometric)"),
+    ("active_arithmetic", "Active"),
+    ("active_geometric", "Active, geometric"),
 )
 
 
-def _period_rows(section: dict) -> list[dict]:
-    """Rows of the period-returns table. The since-inception cell says whether it is
-    annualised (GIPS: only for a history of a year or more) or cumulative."""
-    rows = []
-    basis_row = section.get("portfolio", {})
-    for key, label in PERIOD_ROWS:
+def _period_table(section: dict) -> tuple[list[dict], list[dict]]:
+    """Columns (portfolio, benchmark, active) and rows (periods) of the period-returns
+    table; periods run down the page so the table fits a phone. Each column says
+    whether its since-inception figure is annualised (GIPS: only for a history of a
+    year or more) or cumulative; the active columns follow the portfolio."""
+    portfolio = section.get("portfolio", {})
+    columns = []
+    for key, label in PERIOD_SERIES:
         values = section.get(key)
         if values is None:
             continue
-        basis = values if "since_inception_annualised" in values else basis_row
-        rows.append(
+        basis = values if "since_inception_annualised" in values else portfolio
+        columns.append(
             {
                 "key": key,
                 "label": label,
+                "values": values,
                 "active": key.startswith("active"),
-                "values": [values.get(column) for column, _ in PERIOD_COLUMNS],
                 "annualised": basis.get("since_inception_annualised"),
                 "years": basis.get("since_inception_years"),
             }
         )
-    return rows
+    for column in columns:  # marked on its cell only where it differs from the row's
+        column["basis_differs"] = column["annualised"] != columns[0]["annualised"]
+    rows = [
+        {
+            "key": period,
+            "label": label,
+            "short_label": short_label,
+            "cells": [{**column, "value": column["values"].get(period)} for column in columns],
+        }
+        for period, label, short_label in PERIODS
+    ]
+    return columns, rows
 
 
 @login_required
@@ -251,8 +264,8 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         )
     period_returns = view.section("period_returns")
     context["period_reason"] = _unavailable(period_returns) if view.snapshot else None
-    context["period_columns"] = [label for _, label in PERIOD_COLUMNS]
-    context["period_rows"] = _period_rows(period_returns or {}) if period_returns else []
+    if period_returns and not context["period_reason"]:
+        context["period_columns"], context["period_rows"] = _period_table(period_returns)
     return render(request, "analytics/portfolio_detail.html", context)
 
 

@@ -196,12 +196,14 @@ def test_overview_shows_snapshot_charts_period_returns_and_holdings(client, alic
     assert 'id="net-assets-chart"' in html and 'id="net-assets-figure"' in html
     assert 'id="cumulative-chart"' in html
     assert "value-chart" not in html  # the per-request value series is gone
+    columns = {column["key"]: column for column in response.context["period_columns"]}
+    assert set(columns) == {"portfolio", "benchmark", "active_arithmetic", "active_geometric"}
     rows = {row["key"]: row for row in response.context["period_rows"]}
-    assert set(rows) == {"portfolio", "benchmark", "active_arithmetic", "active_geometric"}
     period_returns = snapshotted.snapshots.get().result["period_returns"]
-    assert rows["portfolio"]["values"][3] == period_returns["portfolio"]["ytd"]
+    assert rows["ytd"]["cells"][0]["value"] == period_returns["portfolio"]["ytd"]
+    assert rows["ytd"]["cells"][1]["value"] == period_returns["benchmark"]["ytd"]
     # 300 business days is more than a year: since inception is annualised (GIPS)
-    assert rows["portfolio"]["annualised"] is True
+    assert columns["portfolio"]["annualised"] is True
     assert ">ann.</abbr>" in html
     assert 'id="holdings-table"' in html and "GROWTH-AAA" in html
 
@@ -215,11 +217,11 @@ def test_since_inception_under_a_year_is_cumulative_and_missing_periods_show_a_d
     response = login(client, alice).get(url("portfolio-detail", growth))
 
     html = response.content.decode()
-    portfolio_row = response.context["period_rows"][0]
-    assert portfolio_row["annualised"] is False
+    assert response.context["period_columns"][0]["annualised"] is False
     assert ">cum.</abbr>" in html and ">ann.</abbr>" not in html
     assert "never annualised" in html
-    assert portfolio_row["values"][5] is None  # 3Y
+    three_years = next(row for row in response.context["period_rows"] if row["key"] == "3y")
+    assert three_years["cells"][0]["value"] is None
     assert '<td class="num ">—</td>' in html
 
 

@@ -68,7 +68,7 @@ def test_overview_tab(page_for, live_server, alice_portfolio, artifacts, width):
     wait_for_chart(page, "cumulative")
     assert page.locator("#cumulative-chart .scatterlayer .trace").count() == 2
     assert "Analytics as of" in page.locator("#snapshot-status").inner_text()
-    assert page.locator("#period-returns-table tbody tr").count() == 4
+    assert page.locator("#period-returns-table tbody tr").count() == 8  # day … since inception
     assert page.locator("#holdings-table tbody tr").count() >= 4
     assert page.locator("nav.tabs a.active").inner_text() == "Overview"
     assert no_sideways_scroll(page)
