@@ -3,7 +3,7 @@ set-based ``INSERT ... SELECT ... ON CONFLICT (natural key) DO UPDATE`` moves
 them into the model's table.
 
 * Staging on PostgreSQL is ``COPY ... FROM STDIN (FORMAT csv)`` of the frame as
-  CSV text (pandas writes it in C; psycopg streams it), on SQLite an
+  CSV text (Arrow writes it in C++; psycopg streams it), on SQLite an
   ``executemany`` of one prepared INSERT, elsewhere multi-row INSERTs. This is
   the frame-of-text counterpart of ``analytics.services.positions.
   bulk_insert_values`` (which takes typed tuples for derived series).
@@ -18,10 +18,11 @@ them into the model's table.
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -68,7 +69,10 @@ def staging_lock(*, connection: BaseDatabaseWrapper, model: type[models.Model]) 
     check and the insert of one import see no other import's rows appear in
     between (SQLite's write transaction already serialises writers)."""
     if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(model._meta.db_table.encode()).digest()[:4], "big")
+        key = (
+            int.from_bytes(hashlib.sha256(model._meta.db_table.encode()).digest()[:4], "big")
+            & 0x7FFFFFFF
+        )
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x1E57, key])
 
@@ -87,20 +91,17 @@ def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
     connection = staging.connection
     q = staging.q
     if connection.vendor == "postgresql":
-        not_null_text = [
-            q(f.column)
-            for f in staging.fields
-            if not f.null and f.get_internal_type() in ("CharField", "TextField")
-        ]
-        options = "FORMAT csv"
-        if not_null_text:
-            # An empty text value is '' (not NULL) in NOT NULL text columns.
-            options += f", FORCE_NOT_NULL ({', '.join(not_null_text)})"
-        buffer = io.StringIO()
-        frame.to_csv(buffer, header=False, index=False)
-        sql = f"COPY {q(staging.table)} ({', '.join(q(c) for c in columns)}) FROM STDIN ({options})"
+        # Arrow writes the CSV in C++ (several times faster than pandas' to_csv):
+        # every string quoted, so '' stays an empty string, and a missing value
+        # is an unquoted empty field, which COPY reads as NULL.
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+        sql = (
+            f"COPY {q(staging.table)} ({', '.join(q(c) for c in columns)}) FROM STDIN (FORMAT csv)"
+        )
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(buffer.getvalue())
+            copy.write(memoryview(sink.getvalue()))
         return len(frame)
     frame = frame.astype(object).where(frame.notna(), None)
     rows = list(frame.itertuples(index=False, name=None))
