@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages migrate demo lint format bench bench-compliance clean
+.PHONY: run test setup setup-test system-packages migrate demo lint format bench bench-compliance bench-ingest clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
@@ -69,6 +69,12 @@ bench: setup-test
 # Compliance engine on one core, and the Celery fan-out with 1 and 2 workers (Redis db 7).
 bench-compliance: setup-test
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/compliance.py --fanout
+
+# Ingest: 1,000,000 trades through the fast path, django-import-export and raw COPY.
+# PostgreSQL only, on a scratch database (it truncates the trade table).
+INGEST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ingest_bench
+bench-ingest: setup-test
+	DATABASE_URL=$(INGEST_BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
 
 clean:
 	rm -rf var/broker var/staticfiles var/test_portal.sqlite3

@@ -315,6 +315,8 @@ def _closes(*, instrument_ids, start: Date) -> pd.DataFrame:
         .values_list("instrument_id", "date", "close", "currency"),
         columns=["instrument_id", "date", "close", "currency"],
     )
+    # Typed even when empty, so that merging on it works with no price at all.
+    closes = closes.astype({"instrument_id": "int64"})
     return closes.drop_duplicates(["instrument_id", "date"], keep="first")
 
 
@@ -336,10 +338,16 @@ def rates_to_base(*, base: str, currencies, first: Date, last: Date) -> pd.DataF
     )
     direct = rates["quote_currency"] == base
     rates["currency"] = rates["base_currency"].where(direct, rates["quote_currency"])
-    rates["to_base"] = [
-        rate if is_direct else _ONE / rate
-        for rate, is_direct in zip(rates["rate"], direct, strict=True)
-    ]
+    # An object column even when empty: a float column would refuse the Decimal 1
+    # that the base currency converts at (no FX rate at all must not crash).
+    rates["to_base"] = pd.Series(
+        [
+            rate if is_direct else _ONE / rate
+            for rate, is_direct in zip(rates["rate"], direct, strict=True)
+        ],
+        index=rates.index,
+        dtype=object,
+    )
     rates["preference"] = np.where(direct, 0, 1)  # the direct pair wins over the inverse
     rates = rates.sort_values(["date", "currency", "preference"], kind="stable")
     return rates.drop_duplicates(["date", "currency"], keep="first")[

@@ -479,6 +479,8 @@ def _status_rows(portfolio: Portfolio, *, now) -> list[PortfolioDataStatus]:
         if not held.empty:
             held["ts"] = pd.to_datetime(held["date"])
             prices["ts"] = pd.to_datetime(prices["price_date"])
+            held = held.astype({"instrument_id": "int64"})
+            prices = prices.astype({"instrument_id": "int64"})
             merged = pd.merge_asof(
                 held.sort_values("ts"),
                 prices.sort_values("ts")[["ts", "instrument_id", "price_date"]],
