@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Max, OuterRef, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from plotly.utils import PlotlyJSONEncoder
 
 from analytics import selectors
@@ -465,14 +465,11 @@ def _labelled(rows: list[dict], by: str) -> list[dict]:
     return [{**row, "label": labels.get(row[by], row[by]) or "(none)"} for row in rows]
 
 
-def _limits_admin_url(request: HttpRequest) -> str | None:
-    """Where a staff user sets risk limits, when the admin registers them."""
+def _limits_admin_url(request: HttpRequest, portfolio) -> str | None:
+    """Where a staff user sets risk limits: the portfolio's admin page (limits inline)."""
     if not request.user.is_staff:
         return None
-    try:
-        return reverse("admin:analytics_risklimit_changelist")
-    except NoReverseMatch:
-        return None
+    return reverse("admin:analytics_portfolio_change", args=[portfolio.pk])
 
 
 @login_required
@@ -488,7 +485,9 @@ def portfolio_risk(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {**vars(use), "kind": "ratio" if use.metric in RATIO_LIMITS else "percent"}
         for use in selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
     ]
-    context["limits_admin_url"] = _limits_admin_url(request) if not context["limits"] else None
+    context["limits_admin_url"] = (
+        _limits_admin_url(request, portfolio) if not context["limits"] else None
+    )
     if view.snapshot is None:
         return render(request, "analytics/portfolio_risk.html", context)
 

@@ -14,10 +14,10 @@ import pandas as pd
 
 def clean(value):
     """A JSON-ready copy of ``value``."""
-    if value is None or isinstance(value, bool | str):
-        return value
     if isinstance(value, Enum):
         return value.value
+    if value is None or isinstance(value, bool | str):
+        return value
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
