@@ -23,7 +23,7 @@ from typing import IO
 import pandas as pd
 
 ROW = "__row__"
-CHUNK_ROWS = 100_000  # ~10 string columns × 100k rows: a few tens of MB per chunk
+CHUNK_ROWS = 50_000  # ~10 string columns × 50k rows: some tens of MB per chunk and its copies
 
 
 class FileError(Exception):

@@ -10,6 +10,7 @@ from analytics.demo.load import DEFAULT_INSTRUMENTS, DEFAULT_SEED, demo_is_loade
 from analytics.demo.people import DEMO_PASSWORD, USERS
 from analytics.demo.portfolios import PORTFOLIOS
 from analytics.services.snapshots import snapshots_refresh_all
+from analytics.tasks import data_quality_scan_all
 
 
 class Command(BaseCommand):
@@ -49,6 +50,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed, instruments, portfolios, days, if_missing, **options):
         if if_missing and demo_is_loaded():
             chunks = snapshots_refresh_all()
+            data_quality_scan_all.delay()  # findings and completeness, by the worker
             self.stdout.write(
                 "Demo data already loaded; run load_demo without --if-missing to reload. "
                 f"Analytics snapshots brought up to date by the worker ({chunks} chunk(s) queued)."
@@ -75,3 +77,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s.")
         )
+        # Data-quality findings, completeness and data-as-of for the portfolio pages.
+        data_quality_scan_all.delay()
