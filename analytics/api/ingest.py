@@ -105,7 +105,7 @@ class ImportListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=sorted(SPECS))
         file = serializers.FileField()
-        source = serializers.CharField(max_length=64, required=False, default="upload")
+        source = serializers.CharField(max_length=64, required=False, default="file")
         format = serializers.ChoiceField(choices=["csv", "xlsx", "json"], required=False)
         dry_run = serializers.BooleanField(required=False, default=False)
         skip_invalid = serializers.BooleanField(required=False, default=False)
