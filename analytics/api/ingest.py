@@ -102,13 +102,15 @@ def _run_response(run: ImportRun, *, http_status: int | None = None) -> Response
 class ImportListCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    class InputSerializer(serializers.Serializer):
+    class ImportUploadInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=sorted(SPECS))
         file = serializers.FileField()
         source = serializers.CharField(max_length=64, required=False, default="file")
         format = serializers.ChoiceField(choices=["csv", "xlsx", "json"], required=False)
         dry_run = serializers.BooleanField(required=False, default=False)
         skip_invalid = serializers.BooleanField(required=False, default=False)
+
+    InputSerializer = ImportUploadInputSerializer
 
     @extend_schema(responses=ImportRunOutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -177,10 +179,12 @@ class _PushApi(APIView):
     kind: str
     parser_classes = [JSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class PushBatchInputSerializer(serializers.Serializer):
         source = serializers.CharField(max_length=64, required=False, default="api")
         skip_invalid = serializers.BooleanField(required=False, default=False)
         rows = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+    InputSerializer = PushBatchInputSerializer
 
     def post(self, request: Request) -> Response:
         outcome = import_services.push_batch(
