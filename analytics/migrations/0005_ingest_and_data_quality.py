@@ -9,178 +9,493 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0004_snapshots_and_risk_limits'),
+        ("analytics", "0004_snapshots_and_risk_limits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataSource',
+            name="DataSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='Also the source of the rows', max_length=64, unique=True)),
-                ('kind', models.CharField(choices=[('instruments', 'Instruments'), ('trades', 'Trades'), ('positions', 'Positions'), ('prices', 'Prices'), ('fx', 'FX rates'), ('cashflows', 'Cash flows')], max_length=16)),
-                ('url', models.URLField(max_length=1000)),
-                ('format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'XLSX'), ('json', 'JSON (a list of objects, or {"rows": [...]})')], default='csv', max_length=8)),
-                ('headers', models.JSONField(blank=True, default=dict, help_text='Non-secret request headers')),
-                ('secret_headers_encrypted', models.TextField(blank=True, editable=False)),
-                ('column_mapping', models.JSONField(blank=True, default=dict)),
-                ('skip_invalid', models.BooleanField(default=False, help_text='Commit the good rows of a file with bad rows')),
-                ('interval_minutes', models.PositiveIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1)])),
-                ('timeout_seconds', models.PositiveIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1)])),
-                ('max_attempts', models.PositiveSmallIntegerField(default=4, validators=[django.core.validators.MinValueValidator(1)])),
-                ('is_active', models.BooleanField(default=True)),
-                ('next_poll_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="Also the source of the rows", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("instruments", "Instruments"),
+                            ("trades", "Trades"),
+                            ("positions", "Positions"),
+                            ("prices", "Prices"),
+                            ("fx", "FX rates"),
+                            ("cashflows", "Cash flows"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("url", models.URLField(max_length=1000)),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("csv", "CSV"),
+                            ("xlsx", "XLSX"),
+                            ("json", 'JSON (a list of objects, or {"rows": [...]})'),
+                        ],
+                        default="csv",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "headers",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Non-secret request headers"
+                    ),
+                ),
+                ("secret_headers_encrypted", models.TextField(blank=True, editable=False)),
+                ("column_mapping", models.JSONField(blank=True, default=dict)),
+                (
+                    "skip_invalid",
+                    models.BooleanField(
+                        default=False, help_text="Commit the good rows of a file with bad rows"
+                    ),
+                ),
+                (
+                    "interval_minutes",
+                    models.PositiveIntegerField(
+                        default=60, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveIntegerField(
+                        default=30, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "max_attempts",
+                    models.PositiveSmallIntegerField(
+                        default=4, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("next_poll_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRun',
+            name="ImportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('instruments', 'Instruments'), ('trades', 'Trades'), ('positions', 'Positions'), ('prices', 'Prices'), ('fx', 'FX rates'), ('cashflows', 'Cash flows')], max_length=16)),
-                ('origin', models.CharField(choices=[('cli', 'Command line'), ('upload', 'Upload API'), ('push', 'REST push'), ('pull', 'HTTP pull'), ('admin', 'Admin')], max_length=8)),
-                ('source', models.CharField(help_text='Source name stored on trades, prices, FX and flows', max_length=64)),
-                ('file_name', models.CharField(blank=True, max_length=255)),
-                ('file_format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'XLSX'), ('json', 'JSON (a list of objects, or {"rows": [...]})')], default='csv', max_length=8)),
-                ('file_size', models.PositiveBigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('stored_file', models.CharField(blank=True, help_text='Uploaded file kept for a queued import', max_length=500)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('skip_invalid', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('committed', 'Committed'), ('partial', 'Committed without rejected rows'), ('rejected', 'Rejected (nothing committed)'), ('dry_run', 'Dry run (nothing committed)'), ('failed', 'Failed (nothing committed)')], default='pending', max_length=16)),
-                ('rows_total', models.PositiveIntegerField(default=0)),
-                ('rows_created', models.PositiveIntegerField(default=0)),
-                ('rows_updated', models.PositiveIntegerField(default=0)),
-                ('rows_unchanged', models.PositiveIntegerField(default=0)),
-                ('rows_rejected', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list, help_text='The first errors: {row, field, value, message}')),
-                ('error_count', models.PositiveIntegerField(default=0)),
-                ('report', models.CharField(blank=True, help_text='CSV of every rejected row, relative to MEDIA_ROOT', max_length=500)),
-                ('portfolio_ids', models.JSONField(blank=True, default=list)),
-                ('message', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('data_source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='import_runs', to='analytics.datasource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("instruments", "Instruments"),
+                            ("trades", "Trades"),
+                            ("positions", "Positions"),
+                            ("prices", "Prices"),
+                            ("fx", "FX rates"),
+                            ("cashflows", "Cash flows"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("cli", "Command line"),
+                            ("upload", "Upload API"),
+                            ("push", "REST push"),
+                            ("pull", "HTTP pull"),
+                            ("admin", "Admin"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Source name stored on trades, prices, FX and flows",
+                        max_length=64,
+                    ),
+                ),
+                ("file_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[
+                            ("csv", "CSV"),
+                            ("xlsx", "XLSX"),
+                            ("json", 'JSON (a list of objects, or {"rows": [...]})'),
+                        ],
+                        default="csv",
+                        max_length=8,
+                    ),
+                ),
+                ("file_size", models.PositiveBigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "stored_file",
+                    models.CharField(
+                        blank=True,
+                        help_text="Uploaded file kept for a queued import",
+                        max_length=500,
+                    ),
+                ),
+                ("dry_run", models.BooleanField(default=False)),
+                ("skip_invalid", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("committed", "Committed"),
+                            ("partial", "Committed without rejected rows"),
+                            ("rejected", "Rejected (nothing committed)"),
+                            ("dry_run", "Dry run (nothing committed)"),
+                            ("failed", "Failed (nothing committed)"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("rows_total", models.PositiveIntegerField(default=0)),
+                ("rows_created", models.PositiveIntegerField(default=0)),
+                ("rows_updated", models.PositiveIntegerField(default=0)),
+                ("rows_unchanged", models.PositiveIntegerField(default=0)),
+                ("rows_rejected", models.PositiveIntegerField(default=0)),
+                (
+                    "errors",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="The first errors: {row, field, value, message}",
+                    ),
+                ),
+                ("error_count", models.PositiveIntegerField(default=0)),
+                (
+                    "report",
+                    models.CharField(
+                        blank=True,
+                        help_text="CSV of every rejected row, relative to MEDIA_ROOT",
+                        max_length=500,
+                    ),
+                ),
+                ("portfolio_ids", models.JSONField(blank=True, default=list)),
+                ("message", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "data_source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="import_runs",
+                        to="analytics.datasource",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IdempotencyKey',
+            name="IdempotencyKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('endpoint', models.CharField(max_length=64)),
-                ('key', models.CharField(max_length=255)),
-                ('request_sha256', models.CharField(max_length=64)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('response_body', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('import_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='analytics.importrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("endpoint", models.CharField(max_length=64)),
+                ("key", models.CharField(max_length=255)),
+                ("request_sha256", models.CharField(max_length=64)),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("response_body", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "import_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="analytics.importrun",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DataFetch',
+            name="DataFetch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveSmallIntegerField(default=1)),
-                ('outcome', models.CharField(choices=[('running', 'Running'), ('loaded', 'Loaded'), ('rejected', 'Rows rejected'), ('retrying', 'Transient error, will retry'), ('failed', 'Failed')], default='running', max_length=16)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('bytes_received', models.PositiveBigIntegerField(default=0)),
-                ('rows_total', models.PositiveIntegerField(default=0)),
-                ('rows_loaded', models.PositiveIntegerField(default=0)),
-                ('rows_rejected', models.PositiveIntegerField(default=0)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('data_source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fetches', to='analytics.datasource')),
-                ('import_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='analytics.importrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempt", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("loaded", "Loaded"),
+                            ("rejected", "Rows rejected"),
+                            ("retrying", "Transient error, will retry"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("bytes_received", models.PositiveBigIntegerField(default=0)),
+                ("rows_total", models.PositiveIntegerField(default=0)),
+                ("rows_loaded", models.PositiveIntegerField(default=0)),
+                ("rows_rejected", models.PositiveIntegerField(default=0)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "data_source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fetches",
+                        to="analytics.datasource",
+                    ),
+                ),
+                (
+                    "import_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="analytics.importrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PortfolioDataStatus',
+            name="PortfolioDataStatus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('holdings', models.PositiveIntegerField(default=0)),
-                ('priced', models.PositiveIntegerField(default=0)),
-                ('valued', models.PositiveIntegerField(default=0)),
-                ('completeness', models.FloatField()),
-                ('data_as_of', models.DateField(blank=True, null=True)),
-                ('open_findings', models.PositiveIntegerField(default=0)),
-                ('computed_at', models.DateTimeField()),
-                ('loaded_at', models.DateTimeField(blank=True, null=True)),
-                ('portfolio', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='data_status', to='analytics.portfolio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("holdings", models.PositiveIntegerField(default=0)),
+                ("priced", models.PositiveIntegerField(default=0)),
+                ("valued", models.PositiveIntegerField(default=0)),
+                ("completeness", models.FloatField()),
+                ("data_as_of", models.DateField(blank=True, null=True)),
+                ("open_findings", models.PositiveIntegerField(default=0)),
+                ("computed_at", models.DateTimeField()),
+                ("loaded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="data_status",
+                        to="analytics.portfolio",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'portfolio data status',
+                "verbose_name_plural": "portfolio data status",
             },
         ),
         migrations.CreateModel(
-            name='CorporateAction',
+            name="CorporateAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('split', 'Split (or reverse split)')], default='split', max_length=16)),
-                ('ex_date', models.DateField()),
-                ('ratio', models.DecimalField(decimal_places=10, max_digits=20)),
-                ('source', models.CharField(default='manual', max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corporate_actions', to='analytics.instrument')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("split", "Split (or reverse split)")],
+                        default="split",
+                        max_length=16,
+                    ),
+                ),
+                ("ex_date", models.DateField()),
+                ("ratio", models.DecimalField(decimal_places=10, max_digits=20)),
+                ("source", models.CharField(default="manual", max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corporate_actions",
+                        to="analytics.instrument",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['instrument', 'ex_date'],
-                'constraints': [models.UniqueConstraint(fields=('instrument', 'kind', 'ex_date', 'source'), name='corporate_action_unique'), models.CheckConstraint(condition=models.Q(('ratio__gt', Decimal('0'))), name='split_ratio_positive')],
+                "ordering": ["instrument", "ex_date"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("instrument", "kind", "ex_date", "source"),
+                        name="corporate_action_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("ratio__gt", Decimal("0"))), name="split_ratio_positive"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DataQualityFinding',
+            name="DataQualityFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('position_break', 'Position does not reconcile with trades'), ('stale_price', 'Stale price'), ('price_gap', 'Missing prices (gap)'), ('price_spike', 'Price spike'), ('missing_price', 'Holding without a price'), ('missing_fx', 'Missing FX rate'), ('duplicate_trade', 'Possible duplicate trade'), ('non_trading_day_trade', 'Trade on a non-trading day')], max_length=32)),
-                ('severity', models.CharField(choices=[('info', 'Info'), ('warning', 'Warning'), ('error', 'Error')], max_length=8)),
-                ('date', models.DateField(help_text='The day the finding is about')),
-                ('message', models.CharField(max_length=500)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('fingerprint', models.CharField(max_length=200, unique=True)),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True)),
-                ('last_seen_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('instrument', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='quality_findings', to='analytics.instrument')),
-                ('portfolio', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='quality_findings', to='analytics.portfolio')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("position_break", "Position does not reconcile with trades"),
+                            ("stale_price", "Stale price"),
+                            ("price_gap", "Missing prices (gap)"),
+                            ("price_spike", "Price spike"),
+                            ("missing_price", "Holding without a price"),
+                            ("missing_fx", "Missing FX rate"),
+                            ("duplicate_trade", "Possible duplicate trade"),
+                            ("non_trading_day_trade", "Trade on a non-trading day"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("info", "Info"), ("warning", "Warning"), ("error", "Error")],
+                        max_length=8,
+                    ),
+                ),
+                ("date", models.DateField(help_text="The day the finding is about")),
+                ("message", models.CharField(max_length=500)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("fingerprint", models.CharField(max_length=200, unique=True)),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True)),
+                ("last_seen_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quality_findings",
+                        to="analytics.instrument",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quality_findings",
+                        to="analytics.portfolio",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-date', 'kind'],
-                'indexes': [models.Index(fields=['portfolio', 'resolved_at', '-date'], name='analytics_d_portfol_949f8e_idx'), models.Index(fields=['instrument', 'resolved_at', '-date'], name='analytics_d_instrum_2c16ea_idx'), models.Index(fields=['kind', 'resolved_at'], name='analytics_d_kind_3effae_idx')],
+                "ordering": ["-date", "kind"],
+                "indexes": [
+                    models.Index(
+                        fields=["portfolio", "resolved_at", "-date"],
+                        name="analytics_d_portfol_949f8e_idx",
+                    ),
+                    models.Index(
+                        fields=["instrument", "resolved_at", "-date"],
+                        name="analytics_d_instrum_2c16ea_idx",
+                    ),
+                    models.Index(
+                        fields=["kind", "resolved_at"], name="analytics_d_kind_3effae_idx"
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['-created_at'], name='analytics_i_created_bdcd03_idx'),
+            model_name="importrun",
+            index=models.Index(fields=["-created_at"], name="analytics_i_created_bdcd03_idx"),
         ),
         migrations.AddIndex(
-            model_name='importrun',
-            index=models.Index(fields=['actor', '-id'], name='analytics_i_actor_i_b72dc2_idx'),
+            model_name="importrun",
+            index=models.Index(fields=["actor", "-id"], name="analytics_i_actor_i_b72dc2_idx"),
         ),
         migrations.AddConstraint(
-            model_name='idempotencykey',
-            constraint=models.UniqueConstraint(fields=('user', 'endpoint', 'key'), name='idempotency_key_unique'),
+            model_name="idempotencykey",
+            constraint=models.UniqueConstraint(
+                fields=("user", "endpoint", "key"), name="idempotency_key_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='datafetch',
-            index=models.Index(fields=['data_source', '-started_at'], name='analytics_d_data_so_c7f28e_idx'),
+            model_name="datafetch",
+            index=models.Index(
+                fields=["data_source", "-started_at"], name="analytics_d_data_so_c7f28e_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='portfoliodatastatus',
-            constraint=models.UniqueConstraint(fields=('portfolio', 'date'), name='portfolio_data_status_unique'),
+            model_name="portfoliodatastatus",
+            constraint=models.UniqueConstraint(
+                fields=("portfolio", "date"), name="portfolio_data_status_unique"
+            ),
         ),
     ]
