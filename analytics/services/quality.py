@@ -4,14 +4,17 @@ store the results as ``DataQualityFinding`` rows and per-date
 ``PortfolioDataStatus`` rows.
 
 * ``market_data_quality_scan``: per instrument (no portfolio) — stale prices,
-  gaps and spikes over the last ``DATA_QUALITY_LOOKBACK_DAYS``. Staleness is
+  gaps and spikes over the last ``DATA_QUALITY_LOOKBACK_DAYS``. A gap is a
+  session of the instrument's exchange on which other instruments of that
+  exchange have a close and it has none. Staleness is
   measured in sessions of the instrument's exchange up to the *reference date*:
   the ``as_of`` given, else the newest close the portal holds for any instrument
   of the same exchange (so one feed that stopped while its peers moved on is
   stale; the demo's history, which ends in 2018, is not).
 * ``portfolio_quality_scan``: per portfolio — position breaks against the trade
   history (every non-derived source), possible duplicate trades, trades dated on
-  a non-session day of the instrument's exchange, holdings without a price or
+  a non-session day of the instrument's exchange (info: OTC and other venues
+  trade on exchange holidays), holdings without a price or
   without an FX rate into the base currency, then the completeness rows. It runs
   the market scan of the portfolio's instruments first.
 * Findings are synced, not appended: a finding seen again is refreshed, one not
@@ -199,6 +202,18 @@ def market_data_quality_scan(
     for action in CorporateAction.objects.filter(instrument_id__in=list(instruments)):
         splits[action.instrument_id].append((action.ex_date, action.ratio))
     by_instrument = dict(tuple(prices.groupby("instrument_id"))) if len(prices) else {}
+    # Sessions on which some instrument of the exchange has a close: a gap is a
+    # session its peers were priced on. A session nobody on the exchange has a
+    # price for is more often a closure the calendar does not know (or a feed
+    # that mirrors another market's days) than a gap in one instrument.
+    peer_days: dict[str, pd.DatetimeIndex] = {}
+    for exchange in {i.exchange for i in instruments.values()}:
+        days = (
+            Price.objects.filter(instrument__exchange=exchange, date__gte=start)
+            .values_list("date", flat=True)
+            .distinct()
+        )
+        peer_days[exchange] = pd.DatetimeIndex(pd.to_datetime(list(days)))
     drafts: list[FindingDraft] = []
     for instrument_id, instrument in instruments.items():
         reference = references.get(instrument.exchange) or latest_any
@@ -244,7 +259,8 @@ def market_data_quality_scan(
         series = by_instrument.get(instrument_id)
         if series is None or series.empty:
             continue
-        missing = engine.missing_sessions(series["date"], sessions)
+        priced_sessions = sessions[sessions.isin(peer_days.get(instrument.exchange, sessions))]
+        missing = engine.missing_sessions(series["date"], priced_sessions)
         for run in engine.contiguous_runs(missing, sessions)[-MAX_DAILY_FINDINGS:]:
             drafts.append(
                 FindingDraft(
@@ -378,7 +394,7 @@ def _portfolio_drafts(portfolio: Portfolio, *, since: dt.date) -> list[FindingDr
                 drafts.append(
                     FindingDraft(
                         kind=FindingKind.NON_TRADING_DAY_TRADE,
-                        severity=Severity.WARNING,
+                        severity=Severity.INFO,
                         date=row.trade_date,
                         portfolio_id=portfolio.pk,
                         instrument_id=int(row.instrument_id),
