@@ -28,6 +28,7 @@ from analytics.services.positions import DERIVED_SOURCE
 from portal.models import User
 
 SHOWN_FINDINGS = 50
+SHOWN_ON_PAGE = 20
 
 
 def import_runs_visible_to(*, user: User) -> QuerySet[ImportRun]:
@@ -119,6 +120,19 @@ class DataQualitySummary:
     @property
     def scanned(self) -> bool:
         return self.scanned_at is not None
+
+    @property
+    def problems(self) -> list[DataQualityFinding]:
+        """Errors and warnings among the shown findings (they come first)."""
+        return [f for f in self.findings if f.severity != Severity.INFO][:SHOWN_ON_PAGE]
+
+    @property
+    def notes(self) -> list[DataQualityFinding]:
+        return [f for f in self.findings if f.severity == Severity.INFO][:SHOWN_ON_PAGE]
+
+    @property
+    def shown_on_page(self) -> int:
+        return len(self.problems) + len(self.notes)
 
 
 def portfolio_data_quality(
