@@ -128,3 +128,14 @@ def data_quality_scan_all() -> int:
     from analytics.services.quality import data_quality_scan_all as scan
 
     return scan()
+
+
+@shared_task(name="analytics.portfolio_quality_scan", acks_late=True)
+def portfolio_quality_scan(portfolio_id: int) -> None:
+    """Re-scan one portfolio's data quality (after reported positions arrived).
+    Safe twice: the scan replaces the findings and status rows it owns."""
+    from analytics.services.quality import portfolio_quality_scan as scan
+
+    portfolio = Portfolio.objects.filter(id=portfolio_id).first()
+    if portfolio is not None:
+        scan(portfolio=portfolio)

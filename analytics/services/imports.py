@@ -464,12 +464,10 @@ def data_import(
                     "portfolios": run.portfolio_ids,
                 },
             )
-            if portfolio_ids and kind in (
-                DataKind.TRADES,
-                DataKind.CASHFLOWS,
-                DataKind.PRICES,
-                DataKind.FX,
-            ):
+            if portfolio_ids and kind == DataKind.POSITIONS:
+                # Reported positions change no derived ones, only the reconciliation.
+                _after_commit_refresh(portfolio_ids, rebuild=False)
+            elif portfolio_ids and kind != DataKind.INSTRUMENTS:
                 _after_commit_refresh(portfolio_ids)
     except _DryRunRollback:
         run.status = ImportStatus.DRY_RUN
@@ -552,13 +550,14 @@ def _portfolios_in_currencies(staging: bulk.Staging) -> set[int]:
     )
 
 
-def _after_commit_refresh(portfolio_ids: Iterable[int]) -> None:
-    """Once committed, re-derive positions and re-scan data quality of the
-    portfolios whose inputs changed (tasks are safe twice)."""
-    from analytics.tasks import positions_rebuild_and_scan
+def _after_commit_refresh(portfolio_ids: Iterable[int], *, rebuild: bool = True) -> None:
+    """Once committed, re-derive positions (unless ``rebuild=False``) and re-scan
+    data quality of the portfolios whose inputs changed (tasks are safe twice)."""
+    from analytics.tasks import portfolio_quality_scan, positions_rebuild_and_scan
 
+    task = positions_rebuild_and_scan if rebuild else portfolio_quality_scan
     for portfolio_id in sorted(portfolio_ids):
-        positions_rebuild_and_scan.delay_on_commit(portfolio_id)
+        task.delay_on_commit(portfolio_id)
 
 
 def file_sha256(path: Path) -> str:

@@ -438,3 +438,34 @@ def test_not_an_xlsx_file(world, write):
     path = write("fake.xlsx", "this is not a workbook")
     with pytest.raises(CommandError, match="not an XLSX workbook"):
         run_import("trades", path)
+
+
+def test_a_row_with_too_many_fields_names_its_line(world, write):
+    path = write("t.csv", *GOOD_TRADES, "GROWTH,AAA,2024-01-05,buy,5,10,0,USD,T-9,extra")
+    before = table_counts()
+    with pytest.raises(CommandError, match=r"not a well-formed CSV file: .*line 5"):
+        run_import("trades", path)
+    assert table_counts() == before
+
+
+def test_reported_positions_queue_a_scan_not_a_rebuild(
+    world, write, django_capture_on_commit_callbacks, monkeypatch
+):
+    import analytics.tasks as tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.portfolio_quality_scan, "delay", lambda pk: sent.append(("scan", pk)))
+    monkeypatch.setattr(
+        tasks.positions_rebuild_and_scan, "delay", lambda pk: sent.append(("rebuild", pk))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import(
+            "positions",
+            write("s.csv", "portfolio,instrument,date,quantity", "GROWTH,AAA,2024-01-02,100"),
+            "--source",
+            "custodian",
+        )
+    assert sent == [("scan", world.pk)]
+    with django_capture_on_commit_callbacks(execute=True):
+        run_import("trades", write("t.csv", *GOOD_TRADES))
+    assert sent[1:] == [("rebuild", world.pk)]
