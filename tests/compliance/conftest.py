@@ -12,7 +12,6 @@ from analytics.models import CashFlow, CashFlowKind, Price, Trade, TradeSide
 from analytics.services.positions import portfolio_positions_rebuild
 from portal.models import AccessLevel, Role
 from portal.services import entitlement_grant
-from tests.browser.conftest import artifacts, browser  # noqa: F401 - shared browser fixtures
 from tests.factories import InstrumentFactory, TeamFactory, UserFactory
 
 START = dt.date(2024, 3, 4)  # a Monday

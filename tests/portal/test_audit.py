@@ -153,6 +153,8 @@ def test_team_and_portfolio_admin_inlines_grant_and_revoke_with_audit(
         f"{prefix}-0-user": bob.pk,
         f"{prefix}-0-team": "",
         f"{prefix}-0-level": "manage",
+        "risk_limits-TOTAL_FORMS": "0",
+        "risk_limits-INITIAL_FORMS": "0",
     }
     response = client.post(reverse("admin:analytics_portfolio_change", args=[growth.pk]), form)
     assert response.status_code == 302, response.content.decode()[:3000]
