@@ -25,6 +25,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from analytics import selectors
 from analytics.models import AssetClass, PositionSnapshot, RiskLimitMetric
+from analytics.services.positions import DERIVED_SOURCE
 from analytics.services.snapshots import CONFIDENCE
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
@@ -37,7 +38,7 @@ from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
 @login_required
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     latest_date = (
-        PositionSnapshot.objects.filter(portfolio=OuterRef("pk"))
+        PositionSnapshot.objects.filter(portfolio=OuterRef("pk"), source=DERIVED_SOURCE)
         .values("portfolio")
         .annotate(latest=Max("date"))
         .values("latest")
@@ -52,7 +53,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
     totals = {
         row["portfolio"]: row["total"]
         for row in PositionSnapshot.objects.filter(
-            portfolio__in=as_of_by_id, date__in=set(as_of_by_id.values())
+            portfolio__in=as_of_by_id, date__in=set(as_of_by_id.values()), source=DERIVED_SOURCE
         )
         .values("portfolio", "date")
         .annotate(total=Sum("market_value_base"))

@@ -2,8 +2,9 @@
 
 Conventions (see also :mod:`compliance.engine.rules`):
 
-* Holdings are the position snapshots of each portfolio at the close of its
-  evaluation date (all sources, as ``analytics.selectors.portfolio_holdings``).
+* Holdings are the derived position snapshots of each portfolio (from its trades,
+  as ``analytics.selectors.portfolio_holdings``) at the close of its evaluation
+  date; positions reported by other sources are reconciled, not evaluated.
   A holding without a base value (missing FX) cannot be weighed: it is left out
   and counted in ``unvalued`` so results can say so.
 * Government securities are fixed-income instruments whose sector starts with
@@ -18,7 +19,8 @@ Conventions (see also :mod:`compliance.engine.rules`):
   a price missing on a date is carried over at most 5 days so exchanges' different
   holidays do not empty the window, and longer gaps stay missing. The realised
   returns the backtest uses are flow-adjusted (time-weighted) daily returns of the
-  portfolio's net assets.
+  portfolio's net assets, flows converted into the base currency at the flow
+  date's rate (a flow without a rate makes that day's return missing).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from django.db.models import Max
+from django.db.models import Count, Max, Q, Sum
 
 from analytics.engine.flows import daily_time_weighted_returns
 from analytics.models import (
@@ -44,7 +46,7 @@ from analytics.models import (
     Trade,
     TradeSide,
 )
-from analytics.services.positions import cash_identifier
+from analytics.services.positions import DERIVED_SOURCE, cash_identifier, rates_to_base
 from compliance.engine.risk import holdings_returns
 
 HOLDING_COLUMNS = [
@@ -77,7 +79,9 @@ def latest_position_dates(
     *, portfolio_ids: Iterable[int], on_or_before: dt.date | None = None
 ) -> dict[int, dt.date]:
     """The latest date with positions of each portfolio (on or before a date)."""
-    positions = PositionSnapshot.objects.filter(portfolio_id__in=list(portfolio_ids))
+    positions = PositionSnapshot.objects.filter(
+        portfolio_id__in=list(portfolio_ids), source=DERIVED_SOURCE
+    )
     if on_or_before is not None:
         positions = positions.filter(date__lte=on_or_before)
     rows = positions.values("portfolio_id").annotate(latest=Max("date"))
@@ -120,7 +124,7 @@ def holdings_frame(*, dates: dict[int, dt.date]) -> tuple[pd.DataFrame, dict[int
     records = []
     for date, ids in by_date.items():
         records.extend(
-            PositionSnapshot.objects.filter(portfolio_id__in=ids, date=date)
+            PositionSnapshot.objects.filter(portfolio_id__in=ids, date=date, source=DERIVED_SOURCE)
             .exclude(quantity=0)
             .values_list(
                 "portfolio_id",
@@ -146,6 +150,7 @@ def _base_per_local(portfolio: int, instrument: int, date: dt.date) -> float | N
     position = (
         PositionSnapshot.objects.filter(
             portfolio_id=portfolio,
+            source=DERIVED_SOURCE,
             instrument_id=instrument,
             date__lte=date,
             market_value_base__isnull=False,
@@ -345,32 +350,76 @@ def realised_returns(*, portfolio_ids: Iterable[int], end: dt.date, days: int) -
     """Flow-adjusted daily returns of net assets (dates × portfolio), last ``days`` rows."""
     ids = list(portfolio_ids)
     start = end - dt.timedelta(days=int((days + 1) * 7 / 5) + 30)
-    from django.db.models import Sum
 
     values = (
-        PositionSnapshot.objects.filter(portfolio_id__in=ids, date__gte=start, date__lte=end)
+        PositionSnapshot.objects.filter(
+            portfolio_id__in=ids, source=DERIVED_SOURCE, date__gte=start, date__lte=end
+        )
         .values("portfolio_id", "date")
-        .annotate(total=Sum("market_value_base"))
+        .annotate(
+            total=Sum("market_value_base"),
+            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
+        )
     )
-    frame = pd.DataFrame.from_records(list(values), columns=["portfolio_id", "date", "total"])
+    frame = pd.DataFrame.from_records(
+        list(values), columns=["portfolio_id", "date", "total", "unvalued"]
+    )
     if frame.empty:
         return pd.DataFrame()
-    frame["total"] = frame["total"].astype(np.float64)
-    valuations = frame.pivot_table(index="date", columns="portfolio_id", values="total")
+    # A date with an unvalued holding has no net assets (never a partial sum).
+    frame["total"] = frame["total"].astype(np.float64).where(frame["unvalued"] == 0)
+    valuations = frame.pivot_table(
+        index="date", columns="portfolio_id", values="total", dropna=False
+    )
     valuations = valuations.sort_index()
     flows = CashFlow.objects.filter(portfolio_id__in=ids, date__gte=start, date__lte=end)
-    flow_rows = pd.DataFrame.from_records(
-        list(flows.values_list("date", "portfolio_id", "amount")),
-        columns=["date", "portfolio_id", "amount"],
-    )
+    flow_rows = _flows_in_base(flows)
     flow_table = None
     if not flow_rows.empty:
-        flow_rows["amount"] = flow_rows["amount"].astype(np.float64)
+        # A flow dated on a day without valuations counts on the next valuation date.
+        dates = pd.Index(valuations.index)
+        position = dates.searchsorted(flow_rows["date"], side="left")
+        flow_rows = flow_rows[position < len(dates)].assign(
+            date=dates[position[position < len(dates)]]
+        )
         flow_table = flow_rows.pivot_table(
             index="date", columns="portfolio_id", values="amount", aggfunc="sum"
-        )
-        flow_table = flow_table.reindex(index=valuations.index.union(flow_table.index))
-        valuations = valuations.reindex(flow_table.index)
-        flow_table = flow_table.reindex(columns=valuations.columns)
+        ).reindex(index=valuations.index, columns=valuations.columns)
     returns = daily_time_weighted_returns(valuations, flow_table)
+    # The engine reads a NaN flow as no flow; a flow without an FX rate is unknown instead.
+    for day, portfolio_id in flow_rows.loc[
+        flow_rows["amount"].isna(), ["date", "portfolio_id"]
+    ].itertuples(index=False):
+        if portfolio_id in returns.columns:
+            returns.loc[day, portfolio_id] = np.nan
     return returns.iloc[1:].tail(days)
+
+
+def _flows_in_base(flows) -> pd.DataFrame:
+    """External flows ``(date, portfolio_id, amount)`` converted into each portfolio's base
+    currency at the flow date's rate; NaN where there is no rate (never 1.0)."""
+    rows = pd.DataFrame.from_records(
+        list(
+            flows.values_list(
+                "date", "portfolio_id", "amount", "currency", "portfolio__base_currency"
+            )
+        ),
+        columns=["date", "portfolio_id", "amount", "currency", "base"],
+    )
+    if rows.empty:
+        return rows[["date", "portfolio_id", "amount"]]
+    rows["amount"] = rows["amount"].astype(np.float64)
+    converted = []
+    for base, group in rows.groupby("base"):
+        rates = rates_to_base(
+            base=base,
+            currencies=group["currency"].unique(),
+            first=group["date"].min(),
+            last=group["date"].max(),
+        )
+        rates["to_base"] = rates["to_base"].astype(np.float64)
+        group = group.merge(rates, on=["date", "currency"], how="left")
+        group.loc[group["currency"] == base, "to_base"] = 1.0
+        group["amount"] = group["amount"] * group["to_base"]
+        converted.append(group)
+    return pd.concat(converted, ignore_index=True)[["date", "portfolio_id", "amount"]]
