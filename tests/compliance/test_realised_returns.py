@@ -1,0 +1,47 @@
+"""Realised daily returns for the VaR backtest: flows count in the base currency,
+and a day that cannot be valued or converted is missing, never a partial number."""
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from analytics.services.positions import portfolio_positions_rebuild
+from compliance.services.frames import realised_returns
+from tests.analytics.factories import CashFlowFactory, FxRateFactory, PriceFactory, TradeFactory
+from tests.factories import InstrumentFactory, PortfolioFactory
+
+MON, TUE, WED = (dt.date(2024, 1, d) for d in (8, 9, 10))
+
+
+@pytest.fixture
+def book(db):
+    portfolio = PortfolioFactory(code="FXFLOW", base_currency="USD", inception_date=MON)
+    stock = InstrumentFactory(identifier="FXF", currency="USD")
+    CashFlowFactory(portfolio=portfolio, date=MON, amount=Decimal(1000), currency="USD")
+    TradeFactory(portfolio=portfolio, instrument=stock, trade_date=MON, quantity=10, price=100)
+    for day, close in ((MON, "100"), (TUE, "110"), (WED, "99")):
+        PriceFactory(instrument=stock, date=day, close=Decimal(close))
+    return portfolio
+
+
+def test_a_foreign_currency_flow_counts_at_its_base_value(book):
+    for day in (MON, TUE, WED):
+        FxRateFactory(date=day, base_currency="EUR", quote_currency="USD", rate=Decimal("1.1"))
+    CashFlowFactory(portfolio=book, date=TUE, amount=Decimal(100), currency="EUR")
+    portfolio_positions_rebuild(portfolio=book)
+
+    returns = realised_returns(portfolio_ids=[book.pk], end=WED, days=10)[book.pk]
+    # Tuesday: (1,100 + 110 EUR cash − 110 flow) / 1,000; Wednesday: (990 + 110) / 1,210.
+    assert returns.to_numpy() == pytest.approx([0.10, 1100 / 1210 - 1])
+
+
+def test_a_flow_without_a_rate_leaves_its_day_missing(book):
+    FxRateFactory(date=WED, base_currency="EUR", quote_currency="USD", rate=Decimal("1.1"))
+    CashFlowFactory(portfolio=book, date=WED, amount=Decimal(100), currency="JPY")
+    portfolio_positions_rebuild(portfolio=book)
+
+    returns = realised_returns(portfolio_ids=[book.pk], end=WED, days=10)[book.pk]
+    assert returns[TUE] == pytest.approx(0.10)
+    assert np.isnan(returns[WED])  # the JPY cash has no base value that day either
