@@ -263,14 +263,19 @@ def evaluate_frames(
     days = _history_days(specs)
     if days:
         instrument_ids = set(holdings["instrument"]) | set(before["instrument"])
-        returns = frames.instrument_returns(instrument_ids=instrument_ids, end=as_of, days=days)
+        returns = {
+            base: frames.instrument_returns(
+                instrument_ids=instrument_ids, end=as_of, days=days, base=base
+            )
+            for base in {p.base_currency for p in portfolios.values()}
+        }
         reference, reference_of = _references(
             specs=specs, portfolios=portfolios, end=as_of, days=days
         )
         realised = frames.realised_returns(portfolio_ids=list(portfolios), end=as_of, days=days)
         risk_now = RiskInputs(
             returns=frames.hypothetical_returns(
-                holdings=holdings, end=as_of, days=days, returns=returns
+                holdings=holdings, end=as_of, days=days, returns_by_base=returns
             ),
             reference_returns=reference,
             reference_of=reference_of,
@@ -278,7 +283,7 @@ def evaluate_frames(
         )
         risk_before = RiskInputs(
             returns=frames.hypothetical_returns(
-                holdings=before, end=as_of, days=days, returns=returns
+                holdings=before, end=as_of, days=days, returns_by_base=returns
             ),
             reference_returns=reference,
             reference_of=reference_of,

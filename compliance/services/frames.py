@@ -15,9 +15,10 @@ Conventions (see also :mod:`compliance.engine.rules`):
   instrument of the trade's currency (``CASH-<ccy>``), as the position derivation
   books it.
 * Return histories for VaR rules: instrument daily returns are close-to-close
-  changes of ``Price`` in the instrument's currency (FX moves are not included);
-  a price missing on a date is carried over at most 5 days so exchanges' different
-  holidays do not empty the window, and longer gaps stay missing. The realised
+  changes of ``Price`` converted into the portfolio's base currency (so FX moves
+  count, and foreign cash earns them); a price or rate missing on a date is
+  carried over at most 5 days so exchanges' different holidays do not empty the
+  window, and longer gaps stay missing. The realised
   returns the backtest uses are flow-adjusted (time-weighted) daily returns of the
   portfolio's net assets, flows converted into the base currency at the flow
   date's rate (a flow without a rate makes that day's return missing).
@@ -301,8 +302,18 @@ def weights_frame(holdings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def instrument_returns(*, instrument_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
-    """Daily returns (dates × instrument) over roughly the last ``days`` trading days."""
+def instrument_returns(
+    *, instrument_ids: Iterable[int], end: dt.date, days: int, base: str
+) -> pd.DataFrame:
+    """Daily returns in ``base`` currency (dates × instrument) over roughly the last
+    ``days`` trading days.
+
+    Closes are converted into ``base`` at each date's rate before the change is
+    taken, so a foreign holding's return includes the currency move, and a cash
+    instrument in another currency earns the currency move (base-currency cash
+    earns 0). Closes and rates are carried over at most ``PRICE_CARRY_DAYS``; a
+    longer gap, or no rate at all, leaves the return missing (never converted at 1).
+    """
     ids = list(set(instrument_ids))
     if not ids:
         return pd.DataFrame()
@@ -316,21 +327,55 @@ def instrument_returns(*, instrument_ids: Iterable[int], end: dt.date, days: int
     prices["close"] = prices["close"].astype(np.float64)
     table = prices.pivot_table(index="date", columns="instrument", values="close", aggfunc="last")
     table = table.sort_index().ffill(limit=PRICE_CARRY_DAYS)
+    instruments = Instrument.objects.filter(pk__in=ids)
+    currency_of = dict(instruments.values_list("pk", "currency"))
+    for pk in instruments.filter(asset_class=AssetClass.CASH).values_list("pk", flat=True):
+        table[pk] = 1.0
+    foreign = sorted({currency_of[c] for c in table.columns} - {base})
+    if foreign:
+        rates = rates_to_base(base=base, currencies=foreign, first=start, last=end)
+        rates["to_base"] = rates["to_base"].astype(np.float64)
+        fx = rates.pivot_table(index="date", columns="currency", values="to_base", aggfunc="last")
+        fx = fx.reindex(fx.index.union(table.index)).sort_index().ffill(limit=PRICE_CARRY_DAYS)
+        fx = fx.reindex(index=table.index, columns=foreign)
+        factor = pd.DataFrame(
+            {
+                column: fx[currency_of[column]] if currency_of[column] != base else 1.0
+                for column in table.columns
+            },
+            index=table.index,
+        )
+        table = table * factor
     return table.pct_change(fill_method=None).iloc[1:].tail(days)
 
 
 def hypothetical_returns(
-    *, holdings: pd.DataFrame, end: dt.date, days: int, returns: pd.DataFrame | None = None
+    *,
+    holdings: pd.DataFrame,
+    end: dt.date,
+    days: int,
+    returns_by_base: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Daily returns of each portfolio's current holdings over the last ``days`` days."""
+    """Daily base-currency returns of each portfolio's current holdings over the last
+    ``days`` days (``returns_by_base``: instrument returns per base currency, loaded
+    when not given)."""
     weights = weights_frame(holdings)
     if weights.empty:
         return pd.DataFrame()
-    if returns is None:
-        returns = instrument_returns(instrument_ids=weights.columns, end=end, days=days)
-    if returns.empty:
-        return pd.DataFrame(columns=weights.index)
-    return holdings_returns(weights, returns)
+    bases = dict(Portfolio.objects.filter(pk__in=weights.index).values_list("pk", "base_currency"))
+    parts = []
+    for base in sorted(set(bases.values())):
+        ids = [p for p in weights.index if bases[p] == base]
+        returns = (returns_by_base or {}).get(base)
+        if returns is None:
+            returns = instrument_returns(
+                instrument_ids=weights.columns, end=end, days=days, base=base
+            )
+        if returns.empty:
+            parts.append(pd.DataFrame(columns=ids))
+        else:
+            parts.append(holdings_returns(weights.loc[ids], returns))
+    return pd.concat(parts, axis=1).reindex(columns=weights.index)
 
 
 def benchmark_returns(*, benchmark_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:

@@ -1,5 +1,6 @@
-"""Realised daily returns for the VaR backtest: flows count in the base currency,
-and a day that cannot be valued or converted is missing, never a partial number."""
+"""Return histories for VaR rules and the backtest: foreign holdings, cash and flows
+count in the base currency, and a day that cannot be valued or converted is missing,
+never a partial number."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from analytics.services.positions import portfolio_positions_rebuild
-from compliance.services.frames import realised_returns
+from compliance.services.frames import instrument_returns, realised_returns
 from tests.analytics.factories import CashFlowFactory, FxRateFactory, PriceFactory, TradeFactory
 from tests.factories import InstrumentFactory, PortfolioFactory
 
@@ -45,3 +46,18 @@ def test_a_flow_without_a_rate_leaves_its_day_missing(book):
     returns = realised_returns(portfolio_ids=[book.pk], end=WED, days=10)[book.pk]
     assert returns[TUE] == pytest.approx(0.10)
     assert np.isnan(returns[WED])  # the JPY cash has no base value that day either
+
+
+def test_instrument_returns_include_the_currency_move(db):
+    stock = InstrumentFactory(identifier="EURSTK", currency="EUR")
+    cash = InstrumentFactory(identifier="CASH-EUR", currency="EUR", asset_class="cash")
+    for day, close, rate in ((MON, "50", "1.10"), (TUE, "50", "1.21"), (WED, "55", "1.21")):
+        PriceFactory(instrument=stock, date=day, close=Decimal(close))
+        FxRateFactory(date=day, base_currency="EUR", quote_currency="USD", rate=Decimal(rate))
+
+    in_usd = instrument_returns(instrument_ids=[stock.pk, cash.pk], end=WED, days=10, base="USD")
+    assert in_usd[stock.pk].to_numpy() == pytest.approx([0.10, 0.10])  # FX, then price
+    assert in_usd[cash.pk].to_numpy() == pytest.approx([0.10, 0.0])  # euro cash earns the FX
+    in_eur = instrument_returns(instrument_ids=[stock.pk, cash.pk], end=WED, days=10, base="EUR")
+    assert in_eur[stock.pk].to_numpy() == pytest.approx([0.0, 0.10])
+    assert in_eur[cash.pk].to_numpy() == pytest.approx([0.0, 0.0])
