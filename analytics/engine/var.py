@@ -158,9 +158,7 @@ def monte_carlo_var(
     )
 
 
-def rolling_historical_var(
-    returns: ArrayLike, window: int, confidence: float = 0.95
-) -> np.ndarray:
+def rolling_historical_var(returns: ArrayLike, window: int, confidence: float = 0.95) -> np.ndarray:
     """Historical VaR (as :func:`historical_var`) of each trailing window of ``window`` returns.
 
     ``result[t]`` uses ``returns[t − window + 1 .. t]``, so it is the forecast made at the close
