@@ -18,12 +18,14 @@ them into the model's table.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from analytics.ingest.parsers import ROW
@@ -82,6 +84,49 @@ def staging_drop(staging: Staging) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {staging.q(staging.table)}")
 
 
+def _copy_sql(staging: Staging) -> str:
+    q = staging.q
+    columns = ", ".join(q(c) for c in ["line", *staging.columns])
+    return f"COPY {q(staging.table)} ({columns}) FROM STDIN (FORMAT csv)"
+
+
+def _csv(frame: pd.DataFrame) -> memoryview:
+    # Arrow writes the CSV in C++ (several times faster than pandas' to_csv):
+    # every string quoted, so '' stays an empty string, and a missing value
+    # is an unquoted empty field, which COPY reads as NULL.
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return memoryview(sink.getvalue())
+
+
+@contextmanager
+def staging_writer(staging: Staging) -> Iterator[Callable[[pd.DataFrame], int]]:
+    """Yield a function that appends a validated frame to the staging table, as
+    ``staging_write`` does. On PostgreSQL one ``COPY`` stays open for the whole
+    block and a psycopg worker thread feeds it, so the server stores one chunk
+    while Python parses and validates the next (no per-chunk round trip). The
+    connection is busy until the block ends: nothing else may query it inside.
+    An exception in the block cancels the ``COPY`` and propagates unchanged."""
+    connection = staging.connection
+    if connection.vendor != "postgresql":
+        yield lambda frame: staging_write(staging, frame)
+        return
+    from psycopg.copy import QueuedLibpqWriter
+
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(_copy_sql(staging), writer=QueuedLibpqWriter(raw)) as copy:
+
+            def write(frame: pd.DataFrame) -> int:
+                if frame.empty:
+                    return 0
+                copy.write(_csv(frame[[ROW, *staging.columns]]))
+                return len(frame)
+
+            yield write
+
+
 def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
     """Append a validated frame (db columns + ``ROW``) to the staging table."""
     if frame.empty:
@@ -91,17 +136,8 @@ def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
     connection = staging.connection
     q = staging.q
     if connection.vendor == "postgresql":
-        # Arrow writes the CSV in C++ (several times faster than pandas' to_csv):
-        # every string quoted, so '' stays an empty string, and a missing value
-        # is an unquoted empty field, which COPY reads as NULL.
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        sink = pa.BufferOutputStream()
-        pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
-        sql = (
-            f"COPY {q(staging.table)} ({', '.join(q(c) for c in columns)}) FROM STDIN (FORMAT csv)"
-        )
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(memoryview(sink.getvalue()))
+        with connection.cursor() as cursor, cursor.cursor.copy(_copy_sql(staging)) as copy:
+            copy.write(_csv(frame))
         return len(frame)
     frame = frame.astype(object).where(frame.notna(), None)
     rows = list(frame.itertuples(index=False, name=None))
@@ -117,6 +153,94 @@ def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
                     head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row]
                 )
     return len(frame)
+
+
+def _references_locked(staging: Staging) -> bool:
+    """Lock every row the staged foreign keys point to ``FOR KEY SHARE`` until the
+    transaction ends, and tell whether all of them exist.
+
+    This is what PostgreSQL's RI trigger does for each inserted row (``SELECT 1
+    FROM referenced WHERE pk = $1 FOR KEY SHARE``), done once per distinct value:
+    when it holds, no concurrent transaction can delete a referenced row or
+    change its key before this one commits, so the per-row trigger adds nothing.
+    """
+    q = staging.q
+    stage = q(staging.table)
+    with staging.connection.cursor() as cursor:
+        for field in staging.fields:
+            if not field.is_relation or not field.many_to_one:
+                continue
+            target = field.target_field
+            referenced = q(target.model._meta.db_table)
+            column = q(field.column)
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT DISTINCT s.{column} AS v FROM {stage} s "  # noqa: S608
+                f"WHERE s.{column} IS NOT NULL) d"
+            )
+            wanted = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {referenced} r "  # noqa: S608
+                f"WHERE r.{q(target.column)} IN (SELECT DISTINCT s.{column} FROM {stage} s) "
+                f"FOR KEY SHARE OF r) locked"
+            )
+            locked = cursor.fetchone()[0]
+            if locked != wanted:
+                return False
+    return True
+
+
+def _triggers_off(staging: Staging) -> str | None:
+    """Switch this transaction's ``session_replication_role`` to ``replica`` (so the
+    model table's foreign-key triggers do not fire) and return the previous value
+    to restore, or ``None`` when that is not possible or not safe: not
+    PostgreSQL, a role that may not set the parameter (superuser, or ``GRANT SET``
+    on PostgreSQL 15+), a user trigger on the table (``replica`` silences those
+    too), or a staged reference that does not exist (the triggers then raise at
+    commit, as without this path).
+
+    Why it is safe: the validation maps every portfolio and instrument to an id
+    it read, and ``_references_locked`` re-checks that each still exists and
+    holds it ``FOR KEY SHARE`` to the end of the transaction — the exact
+    guarantee the RI triggers would give row by row (at commit, since Django's
+    foreign keys are ``DEFERRABLE INITIALLY DEFERRED``; for a million rows that
+    is two million index look-ups after the insert). Check, unique and NOT NULL
+    constraints are not triggers and still apply. Only the one INSERT runs
+    with the setting; it is restored right after (and by ``SET LOCAL`` at the
+    transaction's end in any case), so the audit row and everything else keep
+    their triggers.
+    """
+    connection = staging.connection
+    if connection.vendor != "postgresql":
+        return None
+    if not any(f.is_relation and f.many_to_one for f in staging.fields):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+            [staging.model._meta.db_table],
+        )
+        if cursor.fetchone()[0]:
+            return None
+        cursor.execute("SHOW session_replication_role")
+        previous = cursor.fetchone()[0]
+    if previous == "replica":
+        return None
+    try:
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except DatabaseError:
+        return None  # not allowed for this role: the savepoint undid it
+    if not _references_locked(staging):
+        _triggers_restore(staging, previous)
+        return None
+    return previous
+
+
+def _triggers_restore(staging: Staging, previous: str | None) -> None:
+    if previous is None:
+        return
+    with staging.connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('session_replication_role', %s, true)", [previous])
 
 
 def _key_join(staging: Staging, natural_key) -> str:
@@ -203,30 +327,34 @@ def staging_upsert(
         on_conflict = (
             f"DO UPDATE SET {', '.join(updates)} WHERE {update_where}" if updates else "DO NOTHING"
         )
-        if existing == 0:
-            # No staged key is in the table (imports of one kind are serialised,
-            # see ``staging_lock``): a plain INSERT, without the speculative
-            # insertion of ON CONFLICT (about twice as fast on PostgreSQL).
+        previous_role = _triggers_off(staging)
+        try:
+            if existing == 0:
+                # No staged key is in the table (imports of one kind are serialised,
+                # see ``staging_lock``): a plain INSERT, without the speculative
+                # insertion of ON CONFLICT (about twice as fast on PostgreSQL).
+                cursor.execute(
+                    f"INSERT INTO {target} ({', '.join(q(c) for c in insert_columns)}) "  # noqa: S608
+                    f"SELECT {', '.join(select)} FROM {stage} s",
+                    list((extra_insert or {}).values()),
+                )
+                return UpsertCounts(
+                    created=total,
+                    updated=0,
+                    unchanged=0,
+                    portfolio_ids=frozenset(portfolio_ids),
+                    instrument_ids=frozenset(instrument_ids),
+                )
+            # "WHERE true" lets SQLite tell the SELECT's end from the upsert clause.
             cursor.execute(
                 f"INSERT INTO {target} ({', '.join(q(c) for c in insert_columns)}) "  # noqa: S608
-                f"SELECT {', '.join(select)} FROM {stage} s",
+                f"SELECT {', '.join(select)} FROM {stage} s WHERE true ORDER BY s.{q('line')} "
+                f"ON CONFLICT ({conflict}) {on_conflict}",
                 list((extra_insert or {}).values()),
             )
-            return UpsertCounts(
-                created=total,
-                updated=0,
-                unchanged=0,
-                portfolio_ids=frozenset(portfolio_ids),
-                instrument_ids=frozenset(instrument_ids),
-            )
-        # "WHERE true" lets SQLite tell the SELECT's end from the upsert clause.
-        cursor.execute(
-            f"INSERT INTO {target} ({', '.join(q(c) for c in insert_columns)}) "  # noqa: S608
-            f"SELECT {', '.join(select)} FROM {stage} s WHERE true ORDER BY s.{q('line')} "
-            f"ON CONFLICT ({conflict}) {on_conflict}",
-            list((extra_insert or {}).values()),
-        )
-        written = cursor.rowcount
+            written = cursor.rowcount
+        finally:
+            _triggers_restore(staging, previous_role)
     created = total - existing
     updated = max(written - created, 0)
     return UpsertCounts(

@@ -34,9 +34,11 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import compress
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -189,24 +191,29 @@ def _duplicates(
     keys = good[key_columns[0]].astype(str)
     for column in key_columns[1:]:
         keys = keys + "\x1f" + good[column].astype(str)
-    duplicate = []
-    errors = []
     label_field = "external_id" if "external_id" in key_columns else spec.columns[0]
-    for key, row in zip(keys.tolist(), good[ROW].tolist(), strict=True):
-        first = seen.setdefault(key, row)
-        if first != row:
-            duplicate.append(True)
-            errors.append(
-                RowError(
-                    row,
-                    label_field,
-                    key.replace("\x1f", " / "),
-                    f"duplicate {spec.key_label} {key.replace(chr(31), ' / ')!r} "
-                    f"(same as row {first})",
-                )
+    # Vectorised: a row is a duplicate when an earlier chunk had its key or an
+    # earlier row of this chunk has it; only the first row of each key is kept
+    # in ``seen`` (its row number goes into the message).
+    key_list = keys.tolist()
+    row_list = good[ROW].tolist()
+    get = seen.get
+    earlier = np.fromiter((get(key) is not None for key in key_list), bool, len(key_list))
+    duplicate = earlier | keys.duplicated(keep="first").to_numpy()
+    fresh = ~duplicate
+    seen.update(zip(compress(key_list, fresh), compress(row_list, fresh), strict=True))
+    errors = []
+    for position in np.flatnonzero(duplicate):
+        key = key_list[position]
+        label = key.replace("\x1f", " / ")
+        errors.append(
+            RowError(
+                row_list[position],
+                label_field,
+                label,
+                f"duplicate {spec.key_label} {label!r} (same as row {seen[key]})",
             )
-        else:
-            duplicate.append(False)
+        )
     return pd.Series(duplicate, index=good.index, dtype=bool), errors
 
 
@@ -390,33 +397,36 @@ def data_import(
                 chunks = read_chunks(reader, file_format=file_format, **parse_kwargs)
             seen: dict[str, int] = {}
             checked_header = False
-            for chunk in chunks:
-                if not checked_header:
-                    missing = spec.missing_columns(chunk.columns)
-                    if missing:
-                        raise FileError(
-                            f"missing column(s) {', '.join(missing)}; a {kind} file has "
-                            f"{', '.join(spec.columns)} (required: {', '.join(spec.required)})",
-                            row=1,
-                        )
-                    checked_header = True
-                outcome.total += len(chunk)
-                good, errors = spec.validate(chunk, context)
-                duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=seen)
-                if duplicate.any():
-                    good = good[~duplicate]
-                    errors = errors + duplicate_errors
-                if errors:
-                    outcome.errors += len(errors)
-                    outcome.rejected_rows += len({e.row for e in errors})
-                    if len(kept_errors) < ERRORS_KEPT:
-                        kept_errors.extend(
-                            e.as_dict() for e in errors[: ERRORS_KEPT - len(kept_errors)]
-                        )
-                    report.write(chunk, errors)
-                if errors and not skip_invalid:
-                    continue  # keep validating to report every bad row; nothing will be written
-                bulk.staging_write(staging, good)
+            # Nothing in this loop may query the database: on PostgreSQL the
+            # staging COPY stays open across the chunks (see ``staging_writer``).
+            with bulk.staging_writer(staging) as stage_write:
+                for chunk in chunks:
+                    if not checked_header:
+                        missing = spec.missing_columns(chunk.columns)
+                        if missing:
+                            raise FileError(
+                                f"missing column(s) {', '.join(missing)}; a {kind} file has "
+                                f"{', '.join(spec.columns)} (required: {', '.join(spec.required)})",
+                                row=1,
+                            )
+                        checked_header = True
+                    outcome.total += len(chunk)
+                    good, errors = spec.validate(chunk, context)
+                    duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=seen)
+                    if duplicate.any():
+                        good = good[~duplicate]
+                        errors = errors + duplicate_errors
+                    if errors:
+                        outcome.errors += len(errors)
+                        outcome.rejected_rows += len({e.row for e in errors})
+                        if len(kept_errors) < ERRORS_KEPT:
+                            kept_errors.extend(
+                                e.as_dict() for e in errors[: ERRORS_KEPT - len(kept_errors)]
+                            )
+                        report.write(chunk, errors)
+                    if errors and not skip_invalid:
+                        continue  # keep validating to report every bad row; nothing will be written
+                    stage_write(good)
             if outcome.errors and not skip_invalid:
                 raise ImportRejected
             counts = bulk.staging_upsert(
