@@ -155,7 +155,10 @@ class Trade(models.Model):
     ``price`` and ``fees`` are in ``currency`` (the instrument's trading currency).
     (``source``, ``external_id``) is the natural key that makes re-imports idempotent."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="trades")
+    # No index of its own: both composite indexes below start with the portfolio.
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.PROTECT, related_name="trades", db_index=False
+    )
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="trades")
     trade_date = models.DateField()
     settle_date = models.DateField()
