@@ -53,6 +53,7 @@ migrate: setup
 
 demo: setup
 	$(BIN)/python manage.py load_demo --if-missing
+	$(BIN)/python manage.py load_compliance_demo --if-missing
 
 lint: setup-test
 	$(BIN)/ruff check .
