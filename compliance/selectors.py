@@ -64,8 +64,9 @@ def alert_list_for_user(*, user: User, filters: AlertFilters | None = None) -> Q
         alerts = alerts.filter(opened_on__lte=today - dt.timedelta(days=filters.min_age_days))
     if filters.max_age_days is not None:
         alerts = alerts.filter(opened_on__gte=today - dt.timedelta(days=filters.max_age_days))
+    # Breaches first ("breach" sorts before "warning"), then the newest.
     return alerts.select_related("rule", "portfolio", "assignee", "escalated_to").order_by(
-        "-severity", "-opened_on", "-id"
+        "severity", "-opened_on", "-id"
     )
 
 
