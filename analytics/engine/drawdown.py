@@ -15,6 +15,7 @@ Conventions (all functions):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,26 +60,43 @@ def underwater_matrix(
 ) -> np.ndarray:
     """Underwater curve of a float (T, P) array (the computation behind :func:`underwater`).
 
-    Wealth and its running peak are scans along time. ``np.cumprod(axis=0)`` runs a scalar loop
-    down each column; looping over the dates instead, with one vectorised multiply (and one
-    maximum) across all portfolios per date, gives the same products in the same order two to
-    four times faster, because each date's row is contiguous in the C-ordered copy.
+    Wealth and its running peak are scans along time (see :func:`scan_rows`).
     ``scratch``: two C-ordered (T, P) arrays to work in; the curve is returned in the first.
     """
     if scratch is None:
         scratch = (np.empty(matrix.shape), np.empty(matrix.shape))
     wealth, peak = scratch
     np.add(matrix, 1.0, out=wealth)
-    multiply, maximum = np.multiply, np.maximum
-    for previous, current in zip(wealth[:-1], wealth[1:], strict=True):
-        multiply(previous, current, out=current)
+    scan_rows(np.multiply, wealth)
     # The starting value 1 is the first peak.
-    maximum(wealth[0], 1.0, out=peak[0])
-    for previous, current, level in zip(peak[:-1], peak[1:], wealth[1:], strict=True):
-        maximum(previous, level, out=current)
+    np.maximum(wealth, 1.0, out=peak)
+    scan_rows(np.maximum, peak)
     wealth /= peak
     wealth -= 1.0
     return wealth
+
+
+def scan_rows(operation: np.ufunc, array: np.ndarray) -> np.ndarray:
+    """Inclusive scan of ``operation`` down the rows of a C-ordered (T, P) array, in place.
+
+    ``np.multiply.accumulate(axis=0)`` runs a scalar loop down each column. Here the dates are
+    cut into about √T blocks of √T rows: one vectorised call per row position scans every
+    block at once, then one call per block carries the previous block's last row into it,
+    so about 2√T calls replace T. For ``np.maximum`` the result is exact; for ``np.multiply``
+    the products are grouped by block, which changes them by a few units in the last place.
+    Best on arrays that fit in the cache (a block of columns, as :mod:`metrics` passes).
+    """
+    periods = array.shape[0]
+    length = max(math.isqrt(periods), 1)
+    blocks = periods // length
+    full = array[: blocks * length].reshape(blocks, length, *array.shape[1:])
+    for row in range(1, length):
+        operation(full[:, row - 1], full[:, row], out=full[:, row])
+    for block in range(1, blocks):
+        operation(full[block - 1, -1], full[block], out=full[block])
+    for row in range(blocks * length, periods):
+        operation(array[row - 1], array[row], out=array[row])
+    return array
 
 
 def max_drawdown(returns: ArrayLike) -> ArrayLike | float:

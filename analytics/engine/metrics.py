@@ -55,6 +55,12 @@ METRICS: dict[str, str] = {
     "down_capture": "CAGR(r) / CAGR(b) on dates with b < 0",
 }
 
+# Portfolios computed together. A block of 2,520 daily returns × 200 portfolios (4 MB) and its
+# two work arrays stay in the processor's cache through the dozen passes the metrics make over
+# them, where the whole matrix would go to memory and back on each pass (1.5× slower for
+# 1,000 portfolios); much smaller blocks pay the fixed cost of each numpy call too often.
+COLUMNS_PER_BLOCK = 200
+
 # A simple return below −100 % is impossible; when half of a column's values move 50 % or more
 # a period, they are almost surely price levels (or percentages such as 1.2 for 1.2 %).
 PRICE_LIKE_SIZE = 0.5
@@ -116,12 +122,14 @@ def metric_table(
     rate = periodic_rate(risk_free, periods_per_year)
     table = np.empty((returns.shape[1], len(METRICS)))
     for group in groups:
-        # Columns stay contiguous (dates run down each column), as in the frame's own memory.
-        block = values.T[group.columns, group.first_row :].T
-        metrics = _block_metrics(
-            block, bench[group.first_row :], rate, periods_per_year, confidence
-        )
-        table[group.columns] = np.column_stack([metrics[name] for name in METRICS])
+        for start in range(0, len(group.columns), COLUMNS_PER_BLOCK):
+            columns = group.columns[start : start + COLUMNS_PER_BLOCK]
+            # Columns stay contiguous (dates run down each column), as in the frame's memory.
+            block = values.T[columns, group.first_row :].T
+            metrics = _block_metrics(
+                block, bench[group.first_row :], rate, periods_per_year, confidence
+            )
+            table[columns] = np.column_stack([metrics[name] for name in METRICS])
     result = pd.DataFrame(table, index=returns.columns, columns=list(METRICS))
     result["n_obs"] = result["n_obs"].astype(np.int64)
     result.index.name = "portfolio"

@@ -11,6 +11,7 @@ from analytics.engine.drawdown import (
     drawdown_episodes,
     max_drawdown,
     max_drawdown_duration,
+    scan_rows,
     time_to_recover,
     underwater,
 )
@@ -109,3 +110,13 @@ def test_a_missing_return_makes_drawdown_statistics_missing():
     assert deepest[1] == pytest.approx(-0.02) and durations[1] == 3.0
     with pytest.raises(ValueError, match="missing"):
         drawdown_episodes(returns[:, 0])
+
+
+@pytest.mark.parametrize("periods", [0, 1, 2, 3, 7, 49, 50, 51, 2520])
+def test_blocked_scan_equals_numpys_accumulate(periods):
+    rng = np.random.default_rng(periods)
+    values = 1.0 + rng.normal(0.0, 0.02, (periods, 5))
+    running_max = scan_rows(np.maximum, values.copy())
+    np.testing.assert_array_equal(running_max, np.maximum.accumulate(values, axis=0))
+    products = scan_rows(np.multiply, values.copy())
+    np.testing.assert_allclose(products, np.multiply.accumulate(values, axis=0), rtol=1e-13)

@@ -14,6 +14,7 @@ import pytest
 from arch.data import nasdaq, sp500
 
 from analytics.engine import drawdown, ratios, relative, var
+from analytics.engine import metrics as metrics_module
 from analytics.engine.metrics import METRICS, ReturnsDataError, metric_table
 from analytics.engine.returns import compound_annual_growth_rate, cumulative_return
 
@@ -243,3 +244,13 @@ def test_a_single_date_is_rejected():
     frame = pd.DataFrame({"fund": [0.01]}, index=DATES[:1])
     with pytest.raises(ReturnsDataError, match="at least 2 dates"):
         metric_table(frame, BENCHMARK.iloc[:1])
+
+
+def test_blocks_of_portfolios_give_the_same_table_as_one_block(
+    portfolios, index_returns, table, monkeypatch
+):
+    monkeypatch.setattr(metrics_module, "COLUMNS_PER_BLOCK", 1)
+    one_at_a_time = metric_table(
+        portfolios, index_returns["sp500"], risk_free=RISK_FREE, periods_per_year=PERIODS
+    )
+    pd.testing.assert_frame_equal(one_at_a_time, table, rtol=1e-13)
