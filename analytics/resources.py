@@ -26,6 +26,7 @@ from import_export.widgets import ForeignKeyWidget
 
 from analytics.ingest.kinds import SPECS, RowError
 from analytics.ingest.parsers import ROW, _cell_text
+from analytics.ingest.seen_keys import SeenKeys
 from analytics.models import (
     CashFlow,
     DataKind,
@@ -82,7 +83,7 @@ class _ValidatedResource(resources.ModelResource):
         frame[ROW] = range(2, len(frame) + 2)
         context = _context(spec=spec, actor=user, source=source)
         good, errors = spec.validate(frame, context)
-        duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen={})
+        duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=SeenKeys())
         good = good[~duplicate]
         self._row_errors: dict[int, dict[str, list[str]]] = {}
         for error in [*errors, *duplicate_errors]:

@@ -13,18 +13,19 @@ One run:
 2. writes a seeded trades CSV of ``--rows`` rows (streamed to disk);
 3. **fast path**: ``manage.py import_data trades FILE`` semantics through
    ``analytics.services.imports.data_import`` — streaming parse, per-row and
-   per-field validation, in-file duplicate check on the natural key, staging
-   ``COPY``, one upsert by natural key into ``analytics_trade`` (with its unique
-   key, indexes, foreign keys and checks), the data-changed mark and the audit
-   row — in a child process, so its peak RSS is its own;
+   per-field validation and the in-file duplicate check on the natural key (in a
+   thread, a chunk ahead), then per chunk a staging ``COPY`` and one insert by
+   natural key into ``analytics_trade`` (with its unique key, indexes, foreign
+   keys and checks), the data-changed mark and the audit row — in a child
+   process, so its peak RSS is its own;
 4. **django-import-export**: the admin's ``TradeResource`` on the first
    ``--sample`` rows (same validation hook, row-by-row saves), in a child process;
 5. **raw COPY**: ``COPY ... FROM STDIN (FORMAT csv)`` of the same file into a bare
    table with the same column types and no key, index or check: the floor;
 6. **the real table alone**: the same rows, already in the database, moved into
    ``analytics_trade`` by one ``INSERT ... SELECT`` with no validation at all — the
-   cost of its unique key, indexes and deferred foreign-key checks, which bounds
-   any import into it.
+   cost of its unique key, indexes and deferred foreign-key checks (which the
+   fast path replaces by locking the referenced rows once per chunk).
 
 It prints rows/s for the three, the ratios against the goals (≥ 20× import-export,
 ≥ 1/3 of COPY, ~100,000 rows/s) and the fast path's peak memory (goal < 500 MB).

@@ -1,15 +1,18 @@
-"""The fast path: validated frames go into a temporary staging table, then one
-set-based ``INSERT ... SELECT ... ON CONFLICT (natural key) DO UPDATE`` moves
-them into the model's table.
+"""The fast path: each chunk of validated rows goes into a temporary staging
+table, then one set-based ``INSERT ... SELECT`` moves it into the model's table.
 
 * Staging on PostgreSQL is ``COPY ... FROM STDIN (FORMAT csv)`` of the frame as
-  CSV text (Arrow writes it in C++; psycopg streams it), on SQLite an
-  ``executemany`` of one prepared INSERT, elsewhere multi-row INSERTs. This is
-  the frame-of-text counterpart of ``analytics.services.positions.
-  bulk_insert_values`` (which takes typed tuples for derived series).
-* The upsert's ``WHERE`` only rewrites rows whose values differ, so a re-import
-  of the same data changes nothing, and ``created``/``updated``/``unchanged``
-  come from one join count and the statement's row count.
+  CSV text (Arrow writes it in C++), on SQLite an ``executemany`` of one
+  prepared INSERT, elsewhere multi-row INSERTs. This is the frame-of-text
+  counterpart of ``analytics.services.positions.bulk_insert_values`` (which
+  takes typed tuples for derived series).
+* A chunk is first inserted plainly, in a savepoint: when none of its natural
+  keys is in the table yet (a new file), that is all. If a key is there (a
+  re-import, an amendment), the savepoint is rolled back and the chunk goes
+  through ``INSERT ... ON CONFLICT (natural key) DO UPDATE``, whose ``WHERE``
+  only rewrites rows whose values differ, so a re-import of the same data
+  changes nothing; ``created``/``updated``/``unchanged`` then come from one join
+  count and the statement's row count.
 * The staging table's columns copy the model's column types, so a value the
   validation let through but the database would refuse fails in staging, inside
   the import's transaction, before anything reaches the real table.
@@ -18,14 +21,12 @@ them into the model's table.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from analytics.ingest.parsers import ROW
@@ -35,11 +36,13 @@ ROWS_PER_STATEMENT = 500
 
 @dataclass(frozen=True)
 class Staging:
-    """A temporary table shaped like ``model``'s ``fields`` plus the row number."""
+    """A temporary table shaped like ``model``'s ``fields`` plus the row number;
+    ``natural_key`` names the fields that identify a row of the model."""
 
     connection: BaseDatabaseWrapper
     model: type[models.Model]
     fields: tuple[models.Field, ...]
+    natural_key: tuple[str, ...]
     table: str
 
     @property
@@ -51,11 +54,17 @@ class Staging:
 
 
 def staging_create(
-    *, connection: BaseDatabaseWrapper, model: type[models.Model], field_names
+    *, connection: BaseDatabaseWrapper, model: type[models.Model], field_names, natural_key
 ) -> Staging:
     fields = tuple(model._meta.get_field(name) for name in field_names)
     table = f"ingest_stage_{model._meta.model_name}"
-    staging = Staging(connection=connection, model=model, fields=fields, table=table)
+    staging = Staging(
+        connection=connection,
+        model=model,
+        fields=fields,
+        natural_key=tuple(natural_key),
+        table=table,
+    )
     q = staging.q
     definitions = [f"{q('line')} integer NOT NULL"] + [
         f"{q(f.column)} {f.db_type(connection)}" for f in fields
@@ -100,31 +109,11 @@ def _csv(frame: pd.DataFrame) -> memoryview:
     return memoryview(sink.getvalue())
 
 
-@contextmanager
-def staging_writer(staging: Staging) -> Iterator[Callable[[pd.DataFrame], int]]:
-    """Yield a function that appends a validated frame to the staging table, as
-    ``staging_write`` does. On PostgreSQL one ``COPY`` stays open for the whole
-    block and a psycopg worker thread feeds it, so the server stores one chunk
-    while Python parses and validates the next (no per-chunk round trip). The
-    connection is busy until the block ends: nothing else may query it inside.
-    An exception in the block cancels the ``COPY`` and propagates unchanged."""
-    connection = staging.connection
-    if connection.vendor != "postgresql":
-        yield lambda frame: staging_write(staging, frame)
-        return
-    from psycopg.copy import QueuedLibpqWriter
-
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(_copy_sql(staging), writer=QueuedLibpqWriter(raw)) as copy:
-
-            def write(frame: pd.DataFrame) -> int:
-                if frame.empty:
-                    return 0
-                copy.write(_csv(frame[[ROW, *staging.columns]]))
-                return len(frame)
-
-            yield write
+def staging_clear(staging: Staging) -> None:
+    """Empty the staging table for the next chunk."""
+    statement = "TRUNCATE" if staging.connection.vendor == "postgresql" else "DELETE FROM"
+    with staging.connection.cursor() as cursor:
+        cursor.execute(f"{statement} {staging.q(staging.table)}")
 
 
 def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
@@ -155,8 +144,8 @@ def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def _references_locked(staging: Staging) -> bool:
-    """Lock every row the staged foreign keys point to ``FOR KEY SHARE`` until the
+def _references_locked(staging: Staging, frame: pd.DataFrame) -> bool:
+    """Lock every row the chunk's foreign keys point to ``FOR KEY SHARE`` until the
     transaction ends, and tell whether all of them exist.
 
     This is what PostgreSQL's RI trigger does for each inserted row (``SELECT 1
@@ -165,38 +154,32 @@ def _references_locked(staging: Staging) -> bool:
     change its key before this one commits, so the per-row trigger adds nothing.
     """
     q = staging.q
-    stage = q(staging.table)
     with staging.connection.cursor() as cursor:
         for field in staging.fields:
             if not field.is_relation or not field.many_to_one:
                 continue
+            wanted = frame[field.column].dropna().unique().tolist()
+            if not wanted:
+                continue
             target = field.target_field
-            referenced = q(target.model._meta.db_table)
-            column = q(field.column)
             cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT DISTINCT s.{column} AS v FROM {stage} s "  # noqa: S608
-                f"WHERE s.{column} IS NOT NULL) d"
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {q(target.model._meta.db_table)} r "  # noqa: S608
+                f"WHERE r.{q(target.column)} = ANY(%s) FOR KEY SHARE OF r) locked",
+                [wanted],
             )
-            wanted = cursor.fetchone()[0]
-            cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT 1 FROM {referenced} r "  # noqa: S608
-                f"WHERE r.{q(target.column)} IN (SELECT DISTINCT s.{column} FROM {stage} s) "
-                f"FOR KEY SHARE OF r) locked"
-            )
-            locked = cursor.fetchone()[0]
-            if locked != wanted:
+            if cursor.fetchone()[0] != len(wanted):
                 return False
     return True
 
 
-def _triggers_off(staging: Staging) -> str | None:
+def _triggers_off(staging: Staging, frame: pd.DataFrame) -> str | None:
     """Switch this transaction's ``session_replication_role`` to ``replica`` (so the
     model table's foreign-key triggers do not fire) and return the previous value
     to restore, or ``None`` when that is not possible or not safe: not
     PostgreSQL, a role that may not set the parameter (superuser, or ``GRANT SET``
     on PostgreSQL 15+), a user trigger on the table (``replica`` silences those
-    too), or a staged reference that does not exist (the triggers then raise at
-    commit, as without this path).
+    too), or a reference in the chunk ``frame`` that does not exist (the triggers
+    then raise at commit, as without this path).
 
     Why it is safe: the validation maps every portfolio and instrument to an id
     it read, and ``_references_locked`` re-checks that each still exists and
@@ -204,7 +187,7 @@ def _triggers_off(staging: Staging) -> str | None:
     guarantee the RI triggers would give row by row (at commit, since Django's
     foreign keys are ``DEFERRABLE INITIALLY DEFERRED``; for a million rows that
     is two million index look-ups after the insert). Check, unique and NOT NULL
-    constraints are not triggers and still apply. Only the one INSERT runs
+    constraints are not triggers and still apply. Only the chunk's INSERT runs
     with the setting; it is restored right after (and by ``SET LOCAL`` at the
     transaction's end in any case), so the audit row and everything else keep
     their triggers.
@@ -230,7 +213,7 @@ def _triggers_off(staging: Staging) -> str | None:
             cursor.execute("SET LOCAL session_replication_role = replica")
     except DatabaseError:
         return None  # not allowed for this role: the savepoint undid it
-    if not _references_locked(staging):
+    if not _references_locked(staging, frame):
         _triggers_restore(staging, previous)
         return None
     return previous
@@ -264,59 +247,116 @@ def _differs(staging: Staging, left: str, right: str, natural_key) -> str:
 
 @dataclass(frozen=True)
 class UpsertCounts:
-    created: int
-    updated: int
-    unchanged: int
-    portfolio_ids: frozenset[int]
-    instrument_ids: frozenset[int]
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    portfolio_ids: frozenset[int] = frozenset()
+    instrument_ids: frozenset[int] = frozenset()
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            created=self.created + other.created,
+            updated=self.updated + other.updated,
+            unchanged=self.unchanged + other.unchanged,
+            portfolio_ids=self.portfolio_ids | other.portfolio_ids,
+            instrument_ids=self.instrument_ids | other.instrument_ids,
+        )
 
 
-def staging_upsert(
+def chunk_store(
     staging: Staging,
+    frame: pd.DataFrame,
     *,
-    natural_key,
     extra_insert: dict[str, object] | None = None,
     portfolio_column: str | None = None,
     instrument_column: str | None = None,
 ) -> UpsertCounts:
-    """Move the staged rows into the model's table by natural key; return the
-    counts and the portfolios and instruments whose rows were created or changed
-    (for an update, the portfolio the row belonged to before as well).
+    """Store one validated chunk (db columns + ``ROW``) in the model's table by
+    natural key; return the counts and the portfolios and instruments whose rows
+    were created or changed (for an update, the portfolio the row belonged to
+    before as well).
 
     ``extra_insert`` gives values for NOT NULL columns that only a new row takes
-    (``created_at``); an update leaves them alone.
+    (``created_at``); an update leaves them alone. Imports of one table are
+    serialised (``staging_lock``), so no other import adds keys meanwhile.
     """
+    staging_clear(staging)
+    staging_write(staging, frame)
     connection = staging.connection
+    extra = extra_insert or {}
+    q = staging.q
+    target = q(staging.model._meta.db_table)
+    insert = (
+        f"INSERT INTO {target} ({', '.join(q(c) for c in [*staging.columns, *extra])}) "  # noqa: S608
+        f"SELECT {', '.join([f's.{q(c)}' for c in staging.columns] + ['%s'] * len(extra))} "
+        f"FROM {q(staging.table)} s"
+    )
+    previous_role = _triggers_off(staging, frame)
+    try:
+        try:
+            # A savepoint: a plain INSERT, without the speculative insertion of
+            # ON CONFLICT (about twice as fast on PostgreSQL), for the usual chunk
+            # of new rows; a key already in the table raises and undoes it.
+            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                cursor.execute(insert, list(extra.values()))
+        except IntegrityError:
+            return _merge(staging, insert, extra, portfolio_column, instrument_column)
+    finally:
+        _triggers_restore(staging, previous_role)
+    return UpsertCounts(
+        created=len(frame),
+        portfolio_ids=_ids(frame, portfolio_column),
+        instrument_ids=_ids(frame, instrument_column),
+    )
+
+
+def _ids(frame: pd.DataFrame, column: str | None) -> frozenset[int]:
+    if column is None:
+        return frozenset()
+    return frozenset(frame[column].dropna().unique().tolist())
+
+
+def _merge(
+    staging: Staging,
+    insert: str,
+    extra: dict[str, object],
+    portfolio_column: str | None,
+    instrument_column: str | None,
+) -> UpsertCounts:
+    """The staged chunk into the table with ``ON CONFLICT (natural key) DO UPDATE``
+    of the rows whose values differ (some of its keys are already there)."""
+    natural_key = staging.natural_key
     q = staging.q
     target = q(staging.model._meta.db_table)
     stage = q(staging.table)
     join = _key_join(staging, natural_key)
     differs = _differs(staging, "s", "t", natural_key)
-    portfolio_ids: set[int] = set()
-    instrument_ids: set[int] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {stage}")  # noqa: S608
-        total = cursor.fetchone()[0]
-        cursor.execute(f"SELECT COUNT(*) FROM {stage} s JOIN {target} t ON {join}")  # noqa: S608
-        existing = cursor.fetchone()[0]
-        for column, ids in ((portfolio_column, portfolio_ids), (instrument_column, instrument_ids)):
-            if column is None:
-                continue
-            c = q(column)
-            if existing == 0:
-                cursor.execute(f"SELECT DISTINCT {c} FROM {stage}")  # noqa: S608
-            else:
-                cursor.execute(
-                    f"SELECT DISTINCT s.{c} FROM {stage} s LEFT JOIN {target} t ON {join} "  # noqa: S608
-                    f"WHERE t.{q(staging.model._meta.pk.column)} IS NULL OR {differs} "
-                    f"UNION SELECT DISTINCT t.{c} FROM {stage} s JOIN {target} t ON {join} "
-                    f"WHERE {differs}"
-                )
-            ids.update(row[0] for row in cursor.fetchall() if row[0] is not None)
-
-        key_columns = {staging.model._meta.get_field(name).column for name in natural_key}
-        insert_columns = staging.columns + list((extra_insert or {}).keys())
-        select = [f"s.{q(c)}" for c in staging.columns] + ["%s"] * len(extra_insert or {})
+    tracked = [column for column in (portfolio_column, instrument_column) if column]
+    pk = q(staging.model._meta.pk.column)
+    # One pass over the chunk joined to the table gives every count and id: rows
+    # grouped by their tracked ids before (t) and after (s), new or not, changed or not.
+    outputs = [f"{side}.{q(column)}" for column in tracked for side in ("s", "t")] + [
+        f"CASE WHEN t.{pk} IS NULL THEN 1 ELSE 0 END",
+        f"CASE WHEN {differs} THEN 1 ELSE 0 END",
+    ]
+    groups = ", ".join(str(position) for position in range(1, len(outputs) + 1))
+    total = existing = 0
+    ids: dict[str, set[int]] = {column: set() for column in tracked}
+    with staging.connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(outputs)}, COUNT(*) FROM {stage} s "  # noqa: S608
+            f"LEFT JOIN {target} t ON {join} GROUP BY {groups}"
+        )
+        for *values, new, changed, count in cursor.fetchall():
+            total += count
+            existing += 0 if new else count
+            for position, column in enumerate(tracked):
+                after, before = values[2 * position], values[2 * position + 1]
+                if (new or changed) and after is not None:
+                    ids[column].add(after)
+                if changed and not new and before is not None:
+                    ids[column].add(before)
+        key_columns = set(key_columns_in_order(staging, natural_key))
         updates = [f"{q(c)} = excluded.{q(c)}" for c in staging.columns if c not in key_columns]
         update_where = " OR ".join(
             f"{target}.{q(c)} IS DISTINCT FROM excluded.{q(c)}"
@@ -327,42 +367,20 @@ def staging_upsert(
         on_conflict = (
             f"DO UPDATE SET {', '.join(updates)} WHERE {update_where}" if updates else "DO NOTHING"
         )
-        previous_role = _triggers_off(staging)
-        try:
-            if existing == 0:
-                # No staged key is in the table (imports of one kind are serialised,
-                # see ``staging_lock``): a plain INSERT, without the speculative
-                # insertion of ON CONFLICT (about twice as fast on PostgreSQL).
-                cursor.execute(
-                    f"INSERT INTO {target} ({', '.join(q(c) for c in insert_columns)}) "  # noqa: S608
-                    f"SELECT {', '.join(select)} FROM {stage} s",
-                    list((extra_insert or {}).values()),
-                )
-                return UpsertCounts(
-                    created=total,
-                    updated=0,
-                    unchanged=0,
-                    portfolio_ids=frozenset(portfolio_ids),
-                    instrument_ids=frozenset(instrument_ids),
-                )
-            # "WHERE true" lets SQLite tell the SELECT's end from the upsert clause.
-            cursor.execute(
-                f"INSERT INTO {target} ({', '.join(q(c) for c in insert_columns)}) "  # noqa: S608
-                f"SELECT {', '.join(select)} FROM {stage} s WHERE true ORDER BY s.{q('line')} "
-                f"ON CONFLICT ({conflict}) {on_conflict}",
-                list((extra_insert or {}).values()),
-            )
-            written = cursor.rowcount
-        finally:
-            _triggers_restore(staging, previous_role)
+        # "WHERE true" lets SQLite tell the SELECT's end from the upsert clause.
+        cursor.execute(
+            f"{insert} WHERE true ORDER BY s.{q('line')} ON CONFLICT ({conflict}) {on_conflict}",
+            list(extra.values()),
+        )
+        written = cursor.rowcount
     created = total - existing
     updated = max(written - created, 0)
     return UpsertCounts(
         created=created,
         updated=updated,
         unchanged=existing - updated,
-        portfolio_ids=frozenset(portfolio_ids),
-        instrument_ids=frozenset(instrument_ids),
+        portfolio_ids=frozenset(ids.get(portfolio_column, ())),
+        instrument_ids=frozenset(ids.get(instrument_column, ())),
     )
 
 

@@ -5,11 +5,12 @@ Every path ends in ``data_import``, so the rules are the same everywhere:
 * **Validation** per row and field (``analytics.ingest.kinds``); every error
   names the row, the field and what was wrong. Rows that repeat a natural key of
   an earlier row of the same file are refused ("duplicate external id").
-* **Atomic by default.** The rows are streamed into a staging table and moved
-  into the real table with one upsert, inside one transaction. If any row is
-  bad, nothing is committed and the run's status is ``rejected``; with
-  ``skip_invalid`` the good rows are committed (``partial``) and every rejected
-  row is written to a CSV report. An exception half way rolls everything back
+* **Atomic by default.** The input is parsed and validated chunk by chunk in a
+  background thread, while each validated chunk goes through a staging table
+  into the real table (``analytics.ingest.bulk``), all inside one transaction.
+  If any row is bad, nothing is committed and the run's status is ``rejected``;
+  with ``skip_invalid`` the good rows are committed (``partial``) and every
+  rejected row is written to a CSV report. An exception half way rolls everything back
   (status ``failed``). ``dry_run`` does all of it, reports the counts a real
   import would have, and rolls back.
 * **Idempotent** by natural key (``KindSpec.natural_key``): the same file twice
@@ -31,10 +32,9 @@ import hashlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import compress
 from pathlib import Path
 from typing import IO
 
@@ -49,6 +49,8 @@ from django.utils import timezone
 from analytics.ingest import bulk
 from analytics.ingest.kinds import SPECS, Context, KindSpec, RowError
 from analytics.ingest.parsers import ROW, FileError, read_chunks
+from analytics.ingest.prefetch import prefetched
+from analytics.ingest.seen_keys import SeenKeys
 from analytics.models import (
     DataKind,
     DataSource,
@@ -182,7 +184,7 @@ def _numeric(cell: str) -> bool:
 
 
 def _duplicates(
-    *, spec: KindSpec, good: pd.DataFrame, seen: dict[str, int]
+    *, spec: KindSpec, good: pd.DataFrame, seen: SeenKeys
 ) -> tuple[pd.Series, list[RowError]]:
     """Rows whose natural key an earlier row of the same input already had."""
     key_columns = [
@@ -192,29 +194,68 @@ def _duplicates(
     for column in key_columns[1:]:
         keys = keys + "\x1f" + good[column].astype(str)
     label_field = "external_id" if "external_id" in key_columns else spec.columns[0]
-    # Vectorised: a row is a duplicate when an earlier chunk had its key or an
-    # earlier row of this chunk has it; only the first row of each key is kept
-    # in ``seen`` (its row number goes into the message).
-    key_list = keys.tolist()
-    row_list = good[ROW].tolist()
-    get = seen.get
-    earlier = np.fromiter((get(key) is not None for key in key_list), bool, len(key_list))
-    duplicate = earlier | keys.duplicated(keep="first").to_numpy()
-    fresh = ~duplicate
-    seen.update(zip(compress(key_list, fresh), compress(row_list, fresh), strict=True))
+    rows = good[ROW].to_numpy()
+    earlier = seen.add(keys, rows)
+    duplicate = earlier >= 0
     errors = []
     for position in np.flatnonzero(duplicate):
-        key = key_list[position]
-        label = key.replace("\x1f", " / ")
+        label = keys.iloc[position].replace("\x1f", " / ")
         errors.append(
             RowError(
-                row_list[position],
+                int(rows[position]),
                 label_field,
                 label,
-                f"duplicate {spec.key_label} {label!r} (same as row {seen[key]})",
+                f"duplicate {spec.key_label} {label!r} (same as row {earlier[position]})",
             )
         )
     return pd.Series(duplicate, index=good.index, dtype=bool), errors
+
+
+def _validated(
+    chunks: Iterable[pd.DataFrame],
+    *,
+    spec: KindSpec,
+    context: Context,
+    outcome: _Outcome,
+    report: _Report,
+    kept_errors: list[dict],
+    skip_invalid: bool,
+) -> Iterator[pd.DataFrame]:
+    """Validate the parsed chunks; yield the good rows of each chunk to store.
+
+    Counts go to ``outcome``, errors to ``kept_errors`` and the report. Once a row
+    is bad and ``skip_invalid`` is off, nothing more is yielded (nothing will be
+    written) but every chunk is still validated, to report every bad row. Runs in
+    the prefetch thread: it must not query the database.
+    """
+    seen = SeenKeys()
+    checked_header = False
+    for chunk in chunks:
+        if not checked_header:
+            missing = spec.missing_columns(chunk.columns)
+            if missing:
+                raise FileError(
+                    f"missing column(s) {', '.join(missing)}; a {spec.kind} file has "
+                    f"{', '.join(spec.columns)} (required: {', '.join(spec.required)})",
+                    row=1,
+                )
+            checked_header = True
+        outcome.total += len(chunk)
+        good, errors = spec.validate(chunk, context)
+        duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=seen)
+        if duplicate.any():
+            good = good[~duplicate]
+            errors = errors + duplicate_errors
+        if errors:
+            outcome.errors += len(errors)
+            outcome.rejected_rows += len({e.row for e in errors})
+            if len(kept_errors) < ERRORS_KEPT:
+                kept_errors.extend(e.as_dict() for e in errors[: ERRORS_KEPT - len(kept_errors)])
+            report.write(chunk, errors)
+        if outcome.errors and not skip_invalid:
+            continue
+        if not good.empty:
+            yield good
 
 
 def _file_error_run(run: ImportRun, message: str, row: int | None) -> ImportRun:
@@ -387,7 +428,10 @@ def data_import(
             bulk.staging_lock(connection=connection, model=spec.model)
             context = _context(spec=spec, actor=actor, source=source)
             staging = bulk.staging_create(
-                connection=connection, model=spec.model, field_names=spec.db_columns
+                connection=connection,
+                model=spec.model,
+                field_names=spec.db_columns,
+                natural_key=spec.natural_key,
             )
             if rows is not None:
                 from analytics.ingest.parsers import read_json_rows
@@ -395,52 +439,37 @@ def data_import(
                 chunks = read_json_rows(rows, **parse_kwargs)
             else:
                 chunks = read_chunks(reader, file_format=file_format, **parse_kwargs)
-            seen: dict[str, int] = {}
-            checked_header = False
-            # Nothing in this loop may query the database: on PostgreSQL the
-            # staging COPY stays open across the chunks (see ``staging_writer``).
-            with bulk.staging_writer(staging) as stage_write:
-                for chunk in chunks:
-                    if not checked_header:
-                        missing = spec.missing_columns(chunk.columns)
-                        if missing:
-                            raise FileError(
-                                f"missing column(s) {', '.join(missing)}; a {kind} file has "
-                                f"{', '.join(spec.columns)} (required: {', '.join(spec.required)})",
-                                row=1,
-                            )
-                        checked_header = True
-                    outcome.total += len(chunk)
-                    good, errors = spec.validate(chunk, context)
-                    duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=seen)
-                    if duplicate.any():
-                        good = good[~duplicate]
-                        errors = errors + duplicate_errors
-                    if errors:
-                        outcome.errors += len(errors)
-                        outcome.rejected_rows += len({e.row for e in errors})
-                        if len(kept_errors) < ERRORS_KEPT:
-                            kept_errors.extend(
-                                e.as_dict() for e in errors[: ERRORS_KEPT - len(kept_errors)]
-                            )
-                        report.write(chunk, errors)
-                    if errors and not skip_invalid:
-                        continue  # keep validating to report every bad row; nothing will be written
-                    stage_write(good)
+            validated = _validated(
+                chunks,
+                spec=spec,
+                context=context,
+                outcome=outcome,
+                report=report,
+                kept_errors=kept_errors,
+                skip_invalid=skip_invalid,
+            )
+            counts = bulk.UpsertCounts()
+            currencies: set[str] = set()
+            created_at = {"created_at": timezone.now()} if spec.model is Trade else None
+            # The next chunks are parsed and validated in a thread while this one is stored.
+            with prefetched(validated) as goods:
+                for good in goods:
+                    counts += bulk.chunk_store(
+                        staging,
+                        good,
+                        extra_insert=created_at,
+                        portfolio_column="portfolio_id" if spec.portfolio_column else None,
+                        instrument_column="instrument_id" if spec.kind == DataKind.PRICES else None,
+                    )
+                    if spec.kind == DataKind.FX:
+                        currencies.update(good["base_currency"], good["quote_currency"])
             if outcome.errors and not skip_invalid:
                 raise ImportRejected
-            counts = bulk.staging_upsert(
-                staging,
-                natural_key=spec.natural_key,
-                extra_insert={"created_at": timezone.now()} if spec.model is Trade else None,
-                portfolio_column="portfolio_id" if spec.portfolio_column else None,
-                instrument_column="instrument_id" if spec.kind == DataKind.PRICES else None,
-            )
             portfolio_ids = set(counts.portfolio_ids)
             if spec.kind == DataKind.PRICES and counts.instrument_ids:
                 portfolio_ids |= _portfolios_holding(counts.instrument_ids)
             if spec.kind == DataKind.FX and (counts.created or counts.updated):
-                portfolio_ids |= _portfolios_in_currencies(staging)
+                portfolio_ids |= _portfolios_in_currencies(currencies)
             bulk.staging_drop(staging)
             run.portfolio_ids = sorted(portfolio_ids)
             _finish_counts(run, outcome, counts, kept_errors)
@@ -543,14 +572,7 @@ def _portfolios_holding(instrument_ids: Iterable[int]) -> set[int]:
     )
 
 
-def _portfolios_in_currencies(staging: bulk.Staging) -> set[int]:
-    q = staging.q
-    with staging.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT base_currency FROM {q(staging.table)} "  # noqa: S608
-            f"UNION SELECT DISTINCT quote_currency FROM {q(staging.table)}"
-        )
-        currencies = {row[0] for row in cursor.fetchall()}
+def _portfolios_in_currencies(currencies: set[str]) -> set[int]:
     return set(
         Portfolio.objects.filter(
             Q(base_currency__in=currencies) | Q(trades__currency__in=currencies)
