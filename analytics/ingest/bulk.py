@@ -11,8 +11,8 @@ table, then one set-based ``INSERT ... SELECT`` moves it into the model's table.
   re-import, an amendment), the savepoint is rolled back and the chunk goes
   through ``INSERT ... ON CONFLICT (natural key) DO UPDATE``, whose ``WHERE``
   only rewrites rows whose values differ, so a re-import of the same data
-  changes nothing; ``created``/``updated``/``unchanged`` then come from one join
-  count and the statement's row count.
+  changes nothing; ``created``/``updated``/``unchanged`` then come from one
+  grouped join of the chunk to the table and the statement's row count.
 * The staging table's columns copy the model's column types, so a value the
   validation let through but the database would refuse fails in staging, inside
   the import's transaction, before anything reaches the real table.

@@ -10,9 +10,9 @@ Every path ends in ``data_import``, so the rules are the same everywhere:
   into the real table (``analytics.ingest.bulk``), all inside one transaction.
   If any row is bad, nothing is committed and the run's status is ``rejected``;
   with ``skip_invalid`` the good rows are committed (``partial``) and every
-  rejected row is written to a CSV report. An exception half way rolls everything back
-  (status ``failed``). ``dry_run`` does all of it, reports the counts a real
-  import would have, and rolls back.
+  rejected row is written to a CSV report. An exception half way rolls
+  everything back (status ``failed``). ``dry_run`` does all of it, reports the
+  counts a real import would have, and rolls back.
 * **Idempotent** by natural key (``KindSpec.natural_key``): the same file twice
   creates nothing the second time; a row whose key exists with other values is
   updated (an amendment) and counted as such.
