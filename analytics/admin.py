@@ -36,6 +36,7 @@ from analytics.models import (
 )
 from portal.admin import AuditedEntitlementsMixin
 from portal.models import AuditAction, Entitlement
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 
@@ -48,7 +49,7 @@ class AuditedImportExportMixin(ImportExportMixin):
         audit_record(
             actor=request.user,
             action=AuditAction.EXPORT,
-            request=request,
+            origin=RequestOrigin.of(request),
             details={
                 "model": self.model._meta.label,
                 "format": file_format.get_title(),
@@ -375,6 +376,6 @@ class CorporateActionAdmin(admin.ModelAdmin):
             ratio=obj.ratio,
             source=obj.source,
             actor=request.user,
-            request=request,
+            origin=RequestOrigin.of(request),
         )
         obj.pk = saved.pk

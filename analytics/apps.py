@@ -5,6 +5,7 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
+        from analytics import tasks  # noqa: F401  (registers the tasks services send by name)
         from analytics.models import Portfolio
         from analytics.signals import portfolio_data_changed
 

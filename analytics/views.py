@@ -23,8 +23,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from plotly.utils import PlotlyJSONEncoder
 
-from analytics import selectors
 from analytics.models import AssetClass, PositionSnapshot, RiskLimitMetric
+from analytics.selectors import portfolios as selectors
+from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
 from analytics.services.positions import DERIVED_SOURCE
 from analytics.services.snapshots import CONFIDENCE
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
@@ -32,7 +33,6 @@ from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WIND
 from analytics.services.snapshots.frames import ATTRIBUTES as EXPOSURE_DIMENSIONS
 from analytics.services.snapshots.performance import WINDOWS as METRIC_WINDOWS
 from dashboards import figures
-from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
 
 
 @login_required

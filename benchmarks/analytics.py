@@ -42,8 +42,8 @@ if not __package__:
     # would shadow the analytics package: put the repository root there instead.
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from analytics.engine.metrics import metric_table  # noqa: E402
-from benchmarks import snapshot  # noqa: E402
+from analytics.engine.metrics import metric_table
+from benchmarks import snapshot
 
 RISK_FREE = 0.02
 PERIODS = 252

@@ -37,7 +37,7 @@ import pandas as pd
 if not __package__:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compliance.engine.rules import RiskInputs, RuleSpec, clean_params, evaluate_rules  # noqa: E402
+from compliance.engine.rules import RiskInputs, RuleSpec, clean_params, evaluate_rules
 
 SECTORS = [
     "Energy", "Materials", "Industrials", "Consumer Discretionary", "Consumer Staples",

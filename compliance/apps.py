@@ -7,6 +7,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from analytics.signals import portfolio_data_changed
+        from compliance import tasks  # noqa: F401  (registers the tasks services send by name)
         from compliance.receivers import queue_post_trade_evaluation
 
         portfolio_data_changed.connect(

@@ -11,8 +11,7 @@ of every portfolio so the compliance officer's queue has alerts to work.
 
 from django.db import transaction
 
-from analytics.models import AssetClass, Portfolio, PositionSnapshot
-from analytics.services.positions import DERIVED_SOURCE
+from analytics.models import DERIVED_SOURCE, AssetClass, Portfolio, PositionSnapshot
 from compliance.models import Rule, RuleScope
 from compliance.services.evaluation import evaluate_now
 from compliance.services.rules import rule_create, template_apply

@@ -90,7 +90,7 @@ class RuleForm(ScopeFields):
     cure_period_days = forms.IntegerField(initial=5, min_value=0)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    field_order = [
+    field_order = (
         "name",
         "kind",
         "limit",
@@ -101,7 +101,7 @@ class RuleForm(ScopeFields):
         "portfolio",
         "cure_period_days",
         "description",
-    ]
+    )
 
     def clean_params(self):
         text = self.cleaned_data["params"].strip()

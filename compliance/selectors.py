@@ -1,6 +1,6 @@
 """Reads of compliance data, always scoped by the requesting user's entitlements:
 alerts, results and rules of portfolios the user may see (through
-``portal.selectors.portfolio_list_visible_to``). Missing and forbidden both give
+``analytics.selectors.entitlements.portfolio_list_visible_to``). Missing and forbidden both give
 404; a user who may see but not decide gets 403 on a decision."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from analytics.selectors import Holding, portfolio_holdings
+from analytics.selectors.entitlements import portfolio_list_visible_to
+from analytics.selectors.portfolios import Holding, portfolio_holdings
 from compliance.engine.rules import RuleKind
 from compliance.models import (
     Alert,
@@ -25,7 +26,6 @@ from compliance.models import (
 )
 from compliance.services.alerts import user_can_decide
 from portal.models import AuditEvent, User
-from portal.selectors import portfolio_list_visible_to
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from plotly.utils import PlotlyJSONEncoder
 
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance import forms, selectors
 from compliance.engine.rules import KINDS
 from compliance.engine.templates import TEMPLATES
@@ -22,7 +23,7 @@ from compliance.services import notifications as notification_services
 from compliance.services import rules as rule_services
 from compliance.services.evaluation import pretrade_check
 from portal.models import Role, User
-from portal.selectors import portfolio_list_visible_to
+from portal.origins import RequestOrigin
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -71,7 +72,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
                     alerts=chosen,
                     user=request.user,
                     comment=bulk_form.cleaned_data["comment"],
-                    request=request,
+                    origin=RequestOrigin.of(request),
                 )
             except ValidationError as error:
                 _add_errors(bulk_form, error)
@@ -114,26 +115,32 @@ ACTIONS = {
 def _run_action(action, alert, user, data, request):
     if action == "acknowledge":
         return alert_services.alert_acknowledge(
-            alert=alert, user=user, comment=data["comment"], request=request
+            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
         )
     if action == "resolve":
         return alert_services.alert_resolve(
-            alert=alert, user=user, comment=data["comment"], request=request
+            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
         )
     if action == "reopen":
         return alert_services.alert_reopen(
-            alert=alert, user=user, comment=data["comment"], request=request
+            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
         )
     if action == "waive":
         return alert_services.alert_waive(
-            alert=alert, user=user, reason=data["reason"], request=request
+            alert=alert, user=user, reason=data["reason"], origin=RequestOrigin.of(request)
         )
     if action == "snooze":
         return alert_services.alert_snooze(
-            alert=alert, user=user, until=data["until"], comment=data["comment"], request=request
+            alert=alert,
+            user=user,
+            until=data["until"],
+            comment=data["comment"],
+            origin=RequestOrigin.of(request),
         )
     assignee = User.objects.get(id=data["assignee"])
-    return alert_services.alert_assign(alert=alert, user=user, assignee=assignee, request=request)
+    return alert_services.alert_assign(
+        alert=alert, user=user, assignee=assignee, origin=RequestOrigin.of(request)
+    )
 
 
 @login_required
@@ -229,7 +236,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                         user=request.user,
                         template=data["template"],
                         reference=data["reference"],
-                        request=request,
+                        origin=RequestOrigin.of(request),
                         **_scope_target(data),
                     )
                 except ValidationError as error:
@@ -251,7 +258,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
                         warning_level=data["warning_level"],
                         cure_period_days=data["cure_period_days"],
                         description=data["description"],
-                        request=request,
+                        origin=RequestOrigin.of(request),
                         **_scope_target(data),
                     )
                 except ValidationError as error:
@@ -294,14 +301,19 @@ def rule_detail(request: HttpRequest, rule_id: int) -> HttpResponse:
         if not can_configure:
             raise PermissionDenied("Only administrators and compliance officers configure rules.")
         if request.POST.get("action") == "deactivate":
-            rule_services.rule_deactivate(user=request.user, rule=rule, request=request)
+            rule_services.rule_deactivate(
+                user=request.user, rule=rule, origin=RequestOrigin.of(request)
+            )
             messages.success(request, "Rule deactivated; its history is kept.")
             return redirect("compliance:rules")
         form = forms.RuleEditForm(request.POST)
         if form.is_valid():
             try:
                 rule_services.rule_update(
-                    user=request.user, rule=rule, request=request, **form.cleaned_data
+                    user=request.user,
+                    rule=rule,
+                    origin=RequestOrigin.of(request),
+                    **form.cleaned_data,
                 )
             except ValidationError as error:
                 _add_errors(form, error)

@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from portal import services
 from portal.models import AuditAction, AuditEvent, Entitlement, Team, User
+from portal.origins import RequestOrigin
 
 TARGET_FIELDS = {"portfolio", "user", "team"}
 
@@ -19,7 +20,7 @@ def _entitlement_save(request, entitlement: Entitlement, changed_fields) -> Enti
         services.entitlement_revoke(
             actor=request.user,
             entitlement=Entitlement.objects.get(pk=entitlement.pk),
-            request=request,
+            origin=RequestOrigin.of(request),
         )
     return services.entitlement_grant(
         actor=request.user,
@@ -27,7 +28,7 @@ def _entitlement_save(request, entitlement: Entitlement, changed_fields) -> Enti
         user=entitlement.user,
         team=entitlement.team,
         level=entitlement.level,
-        request=request,
+        origin=RequestOrigin.of(request),
     )
 
 
@@ -40,7 +41,9 @@ class AuditedEntitlementsMixin:
             return super().save_formset(request, form, formset, change)
         entitlements = formset.save(commit=False)  # also fills deleted/changed_objects
         for gone in formset.deleted_objects:
-            services.entitlement_revoke(actor=request.user, entitlement=gone, request=request)
+            services.entitlement_revoke(
+                actor=request.user, entitlement=gone, origin=RequestOrigin.of(request)
+            )
         changed = {id(obj): fields for obj, fields in formset.changed_objects}
         for entitlement in entitlements:
             _entitlement_save(request, entitlement, changed.get(id(entitlement), ()))
@@ -73,7 +76,7 @@ class UserAdmin(AuditedEntitlementsMixin, BaseUserAdmin):
                 actor=request.user,
                 action=AuditAction.USER_CHANGED,
                 target=obj,
-                request=request,
+                origin=RequestOrigin.of(request),
                 details={"created": not change, "fields": changed},
             )
 
@@ -94,7 +97,7 @@ class TeamAdmin(AuditedEntitlementsMixin, admin.ModelAdmin):
                 actor=request.user,
                 action=AuditAction.TEAM_MEMBERSHIP_CHANGED,
                 target=form.instance,
-                request=request,
+                origin=RequestOrigin.of(request),
                 details={"added": sorted(after - before), "removed": sorted(before - after)},
             )
 
@@ -110,12 +113,14 @@ class EntitlementAdmin(admin.ModelAdmin):
         obj.pk = _entitlement_save(request, obj, form.changed_data if change else ()).pk
 
     def delete_model(self, request, obj):
-        services.entitlement_revoke(actor=request.user, entitlement=obj, request=request)
+        services.entitlement_revoke(
+            actor=request.user, entitlement=obj, origin=RequestOrigin.of(request)
+        )
 
     def delete_queryset(self, request, queryset):
         for entitlement in queryset:
             services.entitlement_revoke(
-                actor=request.user, entitlement=entitlement, request=request
+                actor=request.user, entitlement=entitlement, origin=RequestOrigin.of(request)
             )
 
 

@@ -3,21 +3,9 @@
 from typing import Any
 
 from django.db import models, transaction
-from django.http import HttpRequest
 
-from analytics.models import Portfolio
 from portal.models import AccessLevel, AuditAction, AuditEvent, Entitlement, Team, User
-
-
-def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # The first address of X-Forwarded-For is trusted only behind our own proxy;
-    # REMOTE_ADDR is the connection's peer.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+from portal.origins import RequestOrigin
 
 
 def audit_record(
@@ -25,15 +13,15 @@ def audit_record(
     actor: User | None,
     action: AuditAction | str,
     target: models.Model | None = None,
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the change it
     records, so that a change without its audit row cannot exist.
 
-    ``request`` supplies the IP address and user agent when the action came over
-    HTTP; tasks pass none. For files leaving the system put ``format``, ``size``
-    (bytes) and ``sha256`` in ``details``.
+    ``origin`` gives the IP address and user agent when the action came over
+    HTTP (``RequestOrigin.of(request)`` in the view); tasks pass none. For files
+    leaving the system put ``format``, ``size`` (bytes) and ``sha256`` in ``details``.
     """
     if actor is not None and not actor.is_authenticated:
         actor = None
@@ -44,8 +32,8 @@ def audit_record(
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:255] if target is not None else "",
-        ip_address=_client_ip(request),
-        user_agent=(request.META.get("HTTP_USER_AGENT", "")[:512] if request else ""),
+        ip_address=origin.ip_address if origin else None,
+        user_agent=origin.user_agent if origin else "",
         details=details or {},
     )
 
@@ -54,13 +42,14 @@ def audit_record(
 def entitlement_grant(
     *,
     actor: User | None,
-    portfolio: Portfolio,
+    portfolio: models.Model,
     user: User | None = None,
     team: Team | None = None,
     level: AccessLevel = AccessLevel.VIEW,
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
 ) -> Entitlement:
-    """Give a user or a team access to a portfolio (or change its level)."""
+    """Give a user or a team access to a portfolio (an ``analytics.Portfolio``),
+    or change its level."""
     if (user is None) == (team is None):
         raise ValueError("grant to exactly one of user or team")
     entitlement, created = Entitlement.objects.update_or_create(
@@ -70,7 +59,7 @@ def entitlement_grant(
         actor=actor,
         action=AuditAction.ENTITLEMENT_GRANTED if created else AuditAction.ENTITLEMENT_CHANGED,
         target=portfolio,
-        request=request,
+        origin=origin,
         details={
             "user": user.username if user else None,
             "team": team.name if team else None,
@@ -82,14 +71,14 @@ def entitlement_grant(
 
 @transaction.atomic
 def entitlement_revoke(
-    *, actor: User | None, entitlement: Entitlement, request: HttpRequest | None = None
+    *, actor: User | None, entitlement: Entitlement, origin: RequestOrigin | None = None
 ) -> None:
     """Remove an entitlement and record who removed it."""
     audit_record(
         actor=actor,
         action=AuditAction.ENTITLEMENT_REVOKED,
         target=entitlement.portfolio,
-        request=request,
+        origin=origin,
         details={
             "user": entitlement.user.username if entitlement.user else None,
             "team": entitlement.team.name if entitlement.team else None,

@@ -5,18 +5,23 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from portal.models import AuditAction
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 
 @receiver(user_logged_in)
 def record_login(sender, request, user, **kwargs):
-    audit_record(actor=user, action=AuditAction.LOGIN, target=user, request=request)
+    audit_record(
+        actor=user, action=AuditAction.LOGIN, target=user, origin=RequestOrigin.of(request)
+    )
 
 
 @receiver(user_logged_out)
 def record_logout(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(actor=user, action=AuditAction.LOGOUT, target=user, request=request)
+        audit_record(
+            actor=user, action=AuditAction.LOGOUT, target=user, origin=RequestOrigin.of(request)
+        )
 
 
 @receiver(user_login_failed)
@@ -25,6 +30,6 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
     audit_record(
         actor=None,
         action=AuditAction.LOGIN_FAILED,
-        request=request,
+        origin=RequestOrigin.of(request),
         details={"username": str(credentials.get("username", ""))[:150]},
     )

@@ -18,7 +18,7 @@
   of every portfolio the caller may see (filters ``portfolio``, ``kind``,
   ``severity``, ``include_resolved``).
 
-Every portfolio is reached through ``portal.selectors`` (missing and forbidden
+Every portfolio is reached through ``analytics.selectors.entitlements`` (missing and forbidden
 are both 404); importing into a portfolio needs manage access, importing market
 data the model's ``add`` permission.
 """
@@ -37,13 +37,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import ingest_selectors
 from analytics.ingest.kinds import SPECS
 from analytics.ingest.parsers import format_from_name
 from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Severity
+from analytics.selectors import ingest as ingest_selectors
+from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
 from analytics.services import imports as import_services
 from portal.models import AuditAction
-from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 RUN_HTTP_STATUS = {
@@ -100,7 +101,7 @@ def _run_response(run: ImportRun, *, http_status: int | None = None) -> Response
 
 
 class ImportListCreateApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = (MultiPartParser, FormParser)
 
     class ImportUploadInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=sorted(SPECS))
@@ -139,7 +140,7 @@ class ImportListCreateApi(APIView):
             actor=request.user,
             dry_run=data["dry_run"],
             skip_invalid=data["skip_invalid"],
-            request=request,
+            request_origin=RequestOrigin.of(request),
         )
         return _run_response(run)
 
@@ -165,7 +166,7 @@ class ImportReportApi(APIView):
             actor=request.user,
             action=AuditAction.EXPORT,
             target=run,
-            request=request,
+            origin=RequestOrigin.of(request),
             details={"format": "csv", "size": path.stat().st_size, "sha256": digest},
         )
         return FileResponse(
@@ -177,7 +178,7 @@ class _PushApi(APIView):
     """A JSON batch of one kind, made safe to retry by ``Idempotency-Key``."""
 
     kind: str
-    parser_classes = [JSONParser]
+    parser_classes = (JSONParser,)
 
     class PushBatchInputSerializer(serializers.Serializer):
         source = serializers.CharField(max_length=64, required=False, default="api")
@@ -192,7 +193,7 @@ class _PushApi(APIView):
             user=request.user,
             body=request.body,
             idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request=request,
+            request_origin=RequestOrigin.of(request),
             validate=self._validate,
             render=lambda run: (
                 RUN_HTTP_STATUS.get(run.status, 200),

@@ -14,15 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
 from analytics.models import RiskLimitMetric
+from analytics.selectors import portfolios as selectors
+from analytics.selectors.entitlements import portfolio_get_for_user, user_can_manage_portfolio
 from analytics.services import snapshots
 from analytics.services.risk_limits import risk_limits_replace
 from analytics.services.snapshots.attribution import GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
 from analytics.services.snapshots.frames import ATTRIBUTES
 from analytics.services.snapshots.performance import WINDOWS
-from portal.selectors import portfolio_get_for_user, user_can_manage_portfolio
+from portal.origins import RequestOrigin
 
 SECTIONS = (
     "series",
@@ -219,7 +220,7 @@ class PortfolioRiskLimitsApi(APIView):
                 portfolio=portfolio,
                 limits=limits.validated_data,
                 actor=request.user,
-                request=request,
+                origin=RequestOrigin.of(request),
             )
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         used = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)

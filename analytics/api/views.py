@@ -1,4 +1,4 @@
-"""REST views for portfolios, scoped by entitlements through ``portal.selectors``."""
+"""REST views for portfolios, scoped by entitlements (``analytics.selectors.entitlements``)."""
 
 import datetime as dt
 
@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
-from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
+from analytics.selectors import portfolios as selectors
+from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
 
 
 class PortfolioOutputSerializer(serializers.Serializer):

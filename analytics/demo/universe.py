@@ -332,7 +332,7 @@ def build_universe(*, rng: np.random.Generator, equities: int = 492) -> pd.DataF
     for sector_index, country_index in zip(sectors, countries, strict=True):
         sector = sector_names[sector_index]
         country = country_names[country_index]
-        share, currency, exchanges, suffix, legal_forms, price_range = COUNTRIES[country]
+        _share, currency, exchanges, suffix, legal_forms, price_range = COUNTRIES[country]
         _, sector_beta, industries = SECTORS[sector]
         while True:
             stem = rng.choice(_NAME_STARTS) + rng.choice(_NAME_ENDS)

@@ -70,7 +70,7 @@ def staging_create(
         f"{q(f.column)} {f.db_type(connection)}" for f in fields
     ]
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {q(table)}")  # noqa: S608 - names from model metadata
+        cursor.execute(f"DROP TABLE IF EXISTS {q(table)}")
         cursor.execute(f"CREATE TEMPORARY TABLE {q(table)} ({', '.join(definitions)})")
     return staging
 

@@ -45,7 +45,7 @@ def prefetched(items: Iterable[Item], *, ahead: int = 2) -> Iterator[Iterator[It
             for item in items:
                 if not put((item, None)):
                     return
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer to raise
+        except BaseException as error:
             put((_END, error))
             return
         put((_END, None))

@@ -192,6 +192,11 @@ class Trade(models.Model):
         return self.quantity if self.side == TradeSide.BUY else -self.quantity
 
 
+# The ``source`` of positions the portal derives from trades; other sources are
+# positions reported by a custodian, kept to reconcile against.
+DERIVED_SOURCE = "derived"
+
+
 class PositionSnapshot(models.Model):
     """A holding at the close of ``date``: signed quantity, the close price used,
     market value in the instrument's currency and in the portfolio's base currency
@@ -204,7 +209,7 @@ class PositionSnapshot(models.Model):
     price = models.DecimalField(null=True, blank=True, **MONEY)
     market_value_local = models.DecimalField(null=True, blank=True, **MONEY)
     market_value_base = models.DecimalField(null=True, blank=True, **MONEY)
-    source = models.CharField(max_length=64, default="derived")
+    source = models.CharField(max_length=64, default=DERIVED_SOURCE)
 
     class Meta:
         constraints = [

@@ -12,6 +12,7 @@ from analytics.models import CorporateAction, CorporateActionKind, Instrument, T
 from analytics.services.imports import _after_commit_refresh
 from analytics.services.versions import portfolio_data_changed_mark
 from portal.models import AuditAction, User
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 
@@ -23,7 +24,7 @@ def split_record(
     ratio: Decimal,
     source: str = "manual",
     actor: User | None = None,
-    request=None,
+    origin: RequestOrigin | None = None,
 ) -> CorporateAction:
     """Record (or correct) a split of ``ratio`` new shares per old share effective
     at the open of ``ex_date``. Idempotent by (instrument, ex-date, source)."""
@@ -45,7 +46,7 @@ def split_record(
         actor=actor,
         action=AuditAction.DATA_IMPORTED,
         target=action,
-        request=request,
+        origin=origin,
         details={
             "kind": "split",
             "instrument": instrument.identifier,

@@ -17,7 +17,7 @@ Every path ends in ``data_import``, so the rules are the same everywhere:
   creates nothing the second time; a row whose key exists with other values is
   updated (an amendment) and counted as such.
 * **Entitlements.** A user may import trades, positions and cash flows only into
-  portfolios they manage (``portal.selectors.portfolio_list_visible_to`` with
+  portfolios they manage (``analytics.selectors.entitlements.portfolio_list_visible_to`` with
   ``manage=True``) and market data (instruments, prices, FX) only with the
   model's ``add`` permission. ``actor=None`` is the system (CLI, pull sources).
 * **Afterwards**, in the same transaction: ``portfolio_data_changed_mark`` for
@@ -61,10 +61,12 @@ from analytics.models import (
     Portfolio,
     Trade,
 )
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from analytics.services.versions import portfolio_data_changed_mark
 from portal.models import AuditAction, User
-from portal.selectors import portfolio_list_visible_to
+from portal.origins import RequestOrigin
 from portal.services import audit_record
+from portal.task_queue import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -377,7 +379,7 @@ def data_import(
     dry_run: bool = False,
     skip_invalid: bool = False,
     column_mapping: dict | None = None,
-    request=None,
+    request_origin: RequestOrigin | None = None,
     data_source: DataSource | None = None,
     run: ImportRun | None = None,
     chunk_rows: int | None = None,
@@ -487,7 +489,7 @@ def data_import(
                 actor=actor,
                 action=AuditAction.DATA_IMPORTED,
                 target=run,
-                request=request,
+                origin=request_origin,
                 details={
                     "kind": kind,
                     "origin": run.origin,
@@ -585,11 +587,9 @@ def _portfolios_in_currencies(currencies: set[str]) -> set[int]:
 def _after_commit_refresh(portfolio_ids: Iterable[int], *, rebuild: bool = True) -> None:
     """Once committed, re-derive positions (unless ``rebuild=False``) and re-scan
     data quality of the portfolios whose inputs changed (tasks are safe twice)."""
-    from analytics.tasks import portfolio_quality_scan, positions_rebuild_and_scan
-
-    task = positions_rebuild_and_scan if rebuild else portfolio_quality_scan
+    task = "analytics.positions_rebuild_and_scan" if rebuild else "analytics.portfolio_quality_scan"
     for portfolio_id in sorted(portfolio_ids):
-        task.delay_on_commit(portfolio_id)
+        task_send_on_commit(task, portfolio_id)
 
 
 def file_sha256(path: Path) -> str:
@@ -609,7 +609,7 @@ def import_upload(
     actor: User,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    request=None,
+    request_origin: RequestOrigin | None = None,
 ) -> ImportRun:
     """An uploaded file: imported in the request when it is at most
     ``INGEST_INLINE_MAX_BYTES``, otherwise kept under ``MEDIA_ROOT/imports/`` and
@@ -628,7 +628,7 @@ def import_upload(
             origin=ImportOrigin.UPLOAD,
             dry_run=dry_run,
             skip_invalid=skip_invalid,
-            request=request,
+            request_origin=request_origin,
         )
     with transaction.atomic():
         run = import_run_create(
@@ -650,9 +650,7 @@ def import_upload(
         run.stored_file = str(stored.relative_to(settings.MEDIA_ROOT))
         run.file_size = upload.size
         run.save(update_fields=["stored_file", "file_size"])
-        from analytics.tasks import import_run_execute
-
-        import_run_execute.delay_on_commit(run.pk)
+        task_send_on_commit("analytics.import_run_execute", run.pk)
     return run
 
 
@@ -698,7 +696,7 @@ def push_batch(
     idempotency_key: str,
     validate: Callable[[object], dict],
     render: Callable[[ImportRun], tuple[int, dict]],
-    request=None,
+    request_origin: RequestOrigin | None = None,
 ) -> PushOutcome:
     """Import a pushed JSON batch once per ``Idempotency-Key``.
 
@@ -753,7 +751,7 @@ def push_batch(
             actor=user,
             origin=ImportOrigin.PUSH,
             skip_invalid=data["skip_invalid"],
-            request=request,
+            request_origin=request_origin,
         )
     except BaseException:
         if record is not None:

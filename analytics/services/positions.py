@@ -59,6 +59,7 @@ from django.db import connections, models, router, transaction
 from django.db.models import Q
 
 from analytics.models import (
+    DERIVED_SOURCE,
     AssetClass,
     CashFlow,
     CorporateAction,
@@ -73,7 +74,6 @@ from analytics.models import (
 )
 from analytics.services.versions import portfolio_data_changed_mark
 
-DERIVED_SOURCE = "derived"
 # Rows adapted and sent per round of bulk_insert_values: bounds the memory of one batch.
 BULK_BATCH_SIZE = 10_000
 # Multi-row INSERTs outside SQLite: 1,000 rows of ≤ 10 columns stay well below

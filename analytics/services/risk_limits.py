@@ -6,12 +6,13 @@ from django.db import transaction
 
 from analytics.models import Portfolio, RiskLimit
 from portal.models import AuditAction
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 
 @transaction.atomic
 def risk_limits_replace(
-    *, portfolio: Portfolio, limits: Iterable[dict], actor=None, request=None
+    *, portfolio: Portfolio, limits: Iterable[dict], actor=None, origin: RequestOrigin | None = None
 ) -> list[RiskLimit]:
     """Replace ``portfolio``'s risk limits with ``limits`` (dicts with ``metric``,
     ``limit``, ``warning_level`` and optionally ``note``; one per metric), and
@@ -37,7 +38,7 @@ def risk_limits_replace(
         actor=actor,
         action=AuditAction.RISK_LIMITS_CHANGED,
         target=portfolio,
-        request=request,
+        origin=origin,
         details={
             "before": before,
             "after": [

@@ -1,11 +1,12 @@
 """``{% portfolio_data_quality portfolio as dq %}``: the data-as-of date,
 completeness and open findings of a portfolio, for any page, report or dashboard
 that shows its numbers. The portfolio must already be authorised by the view
-(``portal.selectors.portfolio_get_for_user``); the tag reads, it never widens access."""
+(``analytics.selectors.entitlements.portfolio_get_for_user``); the tag reads, it never
+widens access."""
 
 from django import template
 
-from analytics.ingest_selectors import portfolio_data_quality
+from analytics.selectors.ingest import portfolio_data_quality
 
 register = template.Library()
 

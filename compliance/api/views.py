@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.models import Instrument, TradeSide
+from analytics.selectors.entitlements import portfolio_get_for_user
 from compliance import selectors
 from compliance.engine.templates import TEMPLATES
 from compliance.models import RULE_KIND_CHOICES, AlertState, RuleScope, Severity
@@ -21,7 +22,7 @@ from compliance.services import alerts as alert_services
 from compliance.services import rules as rule_services
 from compliance.services.evaluation import pretrade_check
 from portal.models import Team, User
-from portal.selectors import portfolio_get_for_user
+from portal.origins import RequestOrigin
 
 
 def _raise_400(error: ValidationError):
@@ -148,7 +149,7 @@ class AlertActionApi(APIView):
         payload = self.AlertActionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        common = {"alert": alert, "user": request.user, "request": request}
+        common = {"alert": alert, "user": request.user, "origin": RequestOrigin.of(request)}
         try:
             if action == "acknowledge":
                 alert = alert_services.alert_acknowledge(comment=data["comment"], **common)
@@ -193,7 +194,7 @@ class BulkAcknowledgeApi(APIView):
                 alerts=alerts,
                 user=request.user,
                 comment=payload.validated_data["comment"],
-                request=request,
+                origin=RequestOrigin.of(request),
             )
         except ValidationError as error:
             _raise_400(error)
@@ -264,7 +265,7 @@ class RuleListApi(APIView):
                 warning_level=data["warning_level"],
                 cure_period_days=data["cure_period_days"],
                 description=data["description"],
-                request=request,
+                origin=RequestOrigin.of(request),
                 **payload.scope_target(request.user),
             )
         except ValidationError as error:
@@ -293,7 +294,10 @@ class RuleDetailApi(APIView):
         payload.is_valid(raise_exception=True)
         try:
             rule = rule_services.rule_update(
-                user=request.user, rule=rule, request=request, **payload.validated_data
+                user=request.user,
+                rule=rule,
+                origin=RequestOrigin.of(request),
+                **payload.validated_data,
             )
         except ValidationError as error:
             _raise_400(error)
@@ -303,7 +307,9 @@ class RuleDetailApi(APIView):
     def delete(self, request: Request, rule_id: int) -> Response:
         """Deactivate the rule (its results and alerts are kept)."""
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
-        rule_services.rule_deactivate(user=request.user, rule=rule, request=request)
+        rule_services.rule_deactivate(
+            user=request.user, rule=rule, origin=RequestOrigin.of(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -369,7 +375,7 @@ class TemplateApplyApi(APIView):
                 user=request.user,
                 template=payload.validated_data["template"],
                 reference=payload.validated_data["reference"],
-                request=request,
+                origin=RequestOrigin.of(request),
                 **payload.scope_target(request.user),
             )
         except ValidationError as error:

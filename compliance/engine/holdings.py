@@ -35,7 +35,7 @@ def apply_legs(holdings: pd.DataFrame, legs: pd.DataFrame, *, sign: float = 1.0)
     values = [c for c in VALUE_COLUMNS if c in combined.columns]
     attributes = [c for c in combined.columns if c not in values and c not in ("portfolio",)]
     attributes.remove("instrument")
-    aggregations = {c: "sum" for c in values} | {c: "first" for c in attributes}
+    aggregations = dict.fromkeys(values, "sum") | dict.fromkeys(attributes, "first")
     netted = combined.groupby(["portfolio", "instrument"], sort=True, as_index=False).agg(
         aggregations
     )

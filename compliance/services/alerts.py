@@ -31,9 +31,9 @@ from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance.models import (
     SEVERITY_RANK,
     Alert,
@@ -46,7 +46,7 @@ from compliance.models import (
 )
 from compliance.services import notifications
 from portal.models import AuditAction, Role, Team, User
-from portal.selectors import portfolio_list_visible_to
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 
@@ -55,14 +55,14 @@ def _audit(
     transition: str,
     *,
     actor: User | None = None,
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
     **details,
 ) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.ALERT_DECISION,
         target=alert,
-        request=request,
+        origin=origin,
         details={"transition": transition, "state": alert.state, **details},
     )
 
@@ -306,7 +306,7 @@ def _locked(alert: Alert) -> Alert:
 
 @transaction.atomic
 def alert_acknowledge(
-    *, alert: Alert, user: User, comment: str, request: HttpRequest | None = None
+    *, alert: Alert, user: User, comment: str, origin: RequestOrigin | None = None
 ) -> Alert:
     """Acknowledge an open or snoozed alert; a comment is required."""
     _require_decider(user)
@@ -319,14 +319,14 @@ def alert_acknowledge(
     alert.snoozed_until = None
     alert.save()
     _audit(
-        alert, "acknowledged", actor=user, request=request, previous_state=previous, comment=comment
+        alert, "acknowledged", actor=user, origin=origin, previous_state=previous, comment=comment
     )
     return alert
 
 
 @transaction.atomic
 def alert_bulk_acknowledge(
-    *, alerts: Sequence[Alert], user: User, comment: str, request: HttpRequest | None = None
+    *, alerts: Sequence[Alert], user: User, comment: str, origin: RequestOrigin | None = None
 ) -> list[Alert]:
     """Acknowledge several alerts with one comment; all or none (a closed one
     among them is an error naming it)."""
@@ -340,14 +340,14 @@ def alert_bulk_acknowledge(
             {"alerts": [f"Alerts {not_open} are not open and cannot be acknowledged."]}
         )
     return [
-        alert_acknowledge(alert=alert, user=user, comment=comment, request=request)
+        alert_acknowledge(alert=alert, user=user, comment=comment, origin=origin)
         for alert in alerts
     ]
 
 
 @transaction.atomic
 def alert_resolve(
-    *, alert: Alert, user: User, comment: str = "", request: HttpRequest | None = None
+    *, alert: Alert, user: User, comment: str = "", origin: RequestOrigin | None = None
 ) -> Alert:
     """Resolve an alert whose breach has been cured."""
     _require_decider(user)
@@ -372,7 +372,7 @@ def alert_resolve(
         alert,
         "resolved",
         actor=user,
-        request=request,
+        origin=origin,
         previous_state=previous,
         comment=(comment or "").strip(),
     )
@@ -381,7 +381,7 @@ def alert_resolve(
 
 @transaction.atomic
 def alert_waive(
-    *, alert: Alert, user: User, reason: str, request: HttpRequest | None = None
+    *, alert: Alert, user: User, reason: str, origin: RequestOrigin | None = None
 ) -> Alert:
     """Waive an alert (accept the breach) with a reason."""
     _require_decider(user)
@@ -394,7 +394,7 @@ def alert_waive(
     alert.decision_utilisation = alert.last_utilisation
     alert.snoozed_until = None
     alert.save()
-    _audit(alert, "waived", actor=user, request=request, previous_state=previous, reason=reason)
+    _audit(alert, "waived", actor=user, origin=origin, previous_state=previous, reason=reason)
     return alert
 
 
@@ -405,7 +405,7 @@ def alert_snooze(
     user: User,
     until: dt.date,
     comment: str = "",
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
 ) -> Alert:
     """Snooze an alert until a future date; it reopens after that date if the
     breach persists, or earlier if it worsens."""
@@ -423,7 +423,7 @@ def alert_snooze(
         alert,
         "snoozed",
         actor=user,
-        request=request,
+        origin=origin,
         previous_state=previous,
         until=until.isoformat(),
         comment=(comment or "").strip(),
@@ -433,7 +433,7 @@ def alert_snooze(
 
 @transaction.atomic
 def alert_reopen(
-    *, alert: Alert, user: User, comment: str, request: HttpRequest | None = None
+    *, alert: Alert, user: User, comment: str, origin: RequestOrigin | None = None
 ) -> Alert:
     """Reopen a decided, resolved or waived alert by hand (a comment is required)."""
     _require_decider(user)
@@ -449,13 +449,13 @@ def alert_reopen(
     alert.snoozed_until = None
     alert.resolved_at = None
     alert.save()
-    _audit(alert, "reopened", actor=user, request=request, previous_state=previous, comment=comment)
+    _audit(alert, "reopened", actor=user, origin=origin, previous_state=previous, comment=comment)
     return alert
 
 
 @transaction.atomic
 def alert_assign(
-    *, alert: Alert, user: User, assignee: User, request: HttpRequest | None = None
+    *, alert: Alert, user: User, assignee: User, origin: RequestOrigin | None = None
 ) -> Alert:
     """Assign an alert to a compliance officer who may see its portfolio."""
     _require_decider(user)
@@ -471,7 +471,7 @@ def alert_assign(
         alert,
         "assigned",
         actor=user,
-        request=request,
+        origin=origin,
         previous_assignee=previous.username if previous else None,
         assignee=assignee.username,
     )

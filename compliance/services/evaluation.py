@@ -44,6 +44,7 @@ from compliance.models import (
 from compliance.services import frames
 from compliance.services.alerts import alerts_observe
 from compliance.services.rules import rule_specs, rules_by_portfolio, rules_fingerprint
+from portal.task_queue import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +99,6 @@ def evaluations_queue(
 ) -> list[int]:
     """Create the evaluations of these portfolios and send their tasks after
     commit, in chunks. Returns the ids of the evaluations created."""
-    from compliance.tasks import evaluate  # tasks import services, not the other way round
-
     ids = sorted(set(portfolio_ids))
     rules_for = rules_by_portfolio(portfolio_ids=ids)
     created_ids = []
@@ -110,7 +109,7 @@ def evaluations_queue(
         if created:
             created_ids.append(evaluation.id)
     for start in range(0, len(created_ids), CHUNK_SIZE):
-        evaluate.delay_on_commit(created_ids[start : start + CHUNK_SIZE])
+        task_send_on_commit("compliance.evaluate", created_ids[start : start + CHUNK_SIZE])
     return created_ids
 
 
@@ -118,8 +117,6 @@ def evaluation_batch_start(*, as_of: dt.date) -> EvaluationBatch | None:
     """The daily fan-out: one evaluation per active portfolio (its latest positions
     on or before ``as_of``), sent in chunks of :data:`CHUNK_SIZE` portfolios. A
     second call for the same date finds the batch and does nothing."""
-    from compliance.tasks import evaluate
-
     with transaction.atomic():
         batch, created = EvaluationBatch.objects.get_or_create(
             as_of=as_of, trigger=EvaluationTrigger.DAILY
@@ -147,7 +144,7 @@ def evaluation_batch_start(*, as_of: dt.date) -> EvaluationBatch | None:
         batch.finished_at = None if chunks else timezone.now()
         batch.save()
         for chunk in chunks:
-            evaluate.delay_on_commit(chunk, batch.id)
+            task_send_on_commit("compliance.evaluate", chunk, batch.id)
     return batch
 
 

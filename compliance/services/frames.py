@@ -36,6 +36,7 @@ from django.db.models import Count, Max, Q, Sum
 
 from analytics.engine.flows import daily_time_weighted_returns
 from analytics.models import (
+    DERIVED_SOURCE,
     AssetClass,
     BenchmarkReturn,
     CashFlow,
@@ -47,7 +48,7 @@ from analytics.models import (
     Trade,
     TradeSide,
 )
-from analytics.services.positions import DERIVED_SOURCE, cash_identifier, rates_to_base
+from analytics.services.positions import cash_identifier, rates_to_base
 from compliance.engine.risk import holdings_returns
 
 HOLDING_COLUMNS = [

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance.models import (
     Alert,
     Digest,
@@ -35,7 +36,7 @@ from compliance.models import (
     Severity,
 )
 from portal.models import Role, User
-from portal.selectors import portfolio_list_visible_to
+from portal.task_queue import task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ def alert_notify(
 ) -> list[Notification]:
     """Create the notifications of one alert event (once per recipient) and queue
     their e-mail after commit. Returns the notifications created now."""
-    from compliance.tasks import notification_email_send
-
     subject, body = _message(alert, kind)
     created = []
     for user in only if only is not None else recipients_for(alert, kind):
@@ -133,7 +132,7 @@ def alert_notify(
         if was_created:
             created.append(notification)
             if status == EmailStatus.PENDING:
-                notification_email_send.delay_on_commit(notification.id)
+                task_send_on_commit("compliance.notification_email_send", notification.id)
     return created
 
 

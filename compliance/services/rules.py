@@ -14,14 +14,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 
 from analytics.models import Portfolio
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance.engine.rules import RuleParameterError, RuleSpec, clean_params
 from compliance.engine.templates import TEMPLATES, template_rules
 from compliance.models import Rule, RuleScope
 from portal.models import AuditAction, Entitlement, Role, Team, User
-from portal.selectors import portfolio_list_visible_to
+from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 RULE_CREATED = AuditAction.RULE_CREATED
@@ -106,7 +106,7 @@ def rule_create(
     description: str = "",
     template: str = "",
     default_assignee: User | None = None,
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
 ) -> Rule:
     """Create a rule after validating its parameters against its kind."""
     if not str(name).strip():
@@ -140,7 +140,7 @@ def rule_create(
         actor=user,
         action=RULE_CREATED,
         target=rule,
-        request=request,
+        origin=origin,
         details={"kind": kind, "limit": limit, "params": cleaned, "scope": rule.scope_label},
     )
     return rule
@@ -151,7 +151,7 @@ EDITABLE = ("name", "limit", "params", "warning_level", "cure_period_days", "des
 
 @transaction.atomic
 def rule_update(
-    *, user: User, rule: Rule, request: HttpRequest | None = None, **changes: Any
+    *, user: User, rule: Rule, origin: RequestOrigin | None = None, **changes: Any
 ) -> Rule:
     """Change a rule's name, limit, parameters, warning level, cure period or
     description (kind and scope are fixed: create another rule instead)."""
@@ -181,19 +181,19 @@ def rule_update(
         actor=user,
         action=RULE_CHANGED,
         target=rule,
-        request=request,
+        origin=origin,
         details={k: {"from": before[k], "to": after[k]} for k in EDITABLE if before[k] != after[k]},
     )
     return rule
 
 
 @transaction.atomic
-def rule_deactivate(*, user: User, rule: Rule, request: HttpRequest | None = None) -> Rule:
+def rule_deactivate(*, user: User, rule: Rule, origin: RequestOrigin | None = None) -> Rule:
     """Stop evaluating a rule; its results and alerts are kept."""
     _check_scope_permission(user=user, scope=rule.scope, team=rule.team, portfolio=rule.portfolio)
     rule.is_active = False
     rule.save(update_fields=["is_active", "updated_at"])
-    audit_record(actor=user, action=RULE_DEACTIVATED, target=rule, request=request)
+    audit_record(actor=user, action=RULE_DEACTIVATED, target=rule, origin=origin)
     return rule
 
 
@@ -206,7 +206,7 @@ def template_apply(
     team: Team | None = None,
     portfolio: Portfolio | None = None,
     reference: str | None = None,
-    request: HttpRequest | None = None,
+    origin: RequestOrigin | None = None,
 ) -> list[Rule]:
     """Create a template's whole rule set for one scope in one transaction."""
     if template not in TEMPLATES:
@@ -233,7 +233,7 @@ def template_apply(
             cure_period_days=definition.cure_period_days,
             description=f"Created from the {label} template.",
             template=template,
-            request=request,
+            origin=origin,
         )
         for definition in template_rules(template, reference=reference or None)
     ]

@@ -26,8 +26,8 @@ from analytics.models import (
     Price,
     Trade,
 )
+from analytics.selectors.entitlements import portfolio_list_visible_to
 from portal.models import AuditAction, AuditEvent, User
-from portal.selectors import portfolio_list_visible_to
 
 QUICK = {"instruments": 60, "portfolios": 4, "days": 260}
 ALL = {"EQ-US-GROWTH", "MA-BALANCED-EUR", "EQ-EUROPE", "MA-GROWTH-GBP"}

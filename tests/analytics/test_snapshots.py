@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from analytics import selectors
 from analytics.models import AnalyticsSnapshot, SnapshotStatus
+from analytics.selectors import portfolios as selectors
 from analytics.services import snapshots
 from analytics.services.positions import portfolio_positions_rebuild
 from portal.celery import app

@@ -7,8 +7,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
 from portal.models import AccessLevel, AuditAction, AuditEvent
-from portal.selectors import portfolio_get_for_user, portfolio_list_visible_to
 from portal.services import entitlement_grant, entitlement_revoke
 from tests.factories import UserFactory
 

@@ -32,12 +32,18 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from analytics.engine.metrics import ReturnsDataError
-from analytics.models import AnalyticsSnapshot, Portfolio, PositionSnapshot, SnapshotStatus
-from analytics.services.positions import DERIVED_SOURCE
+from analytics.models import (
+    DERIVED_SOURCE,
+    AnalyticsSnapshot,
+    Portfolio,
+    PositionSnapshot,
+    SnapshotStatus,
+)
 from analytics.services.snapshots import attribution, performance, risk
 from analytics.services.snapshots.frames import portfolio_frames_load
 from analytics.services.snapshots.jsonify import clean, series
 from analytics.services.snapshots.returns import portfolio_returns
+from portal.task_queue import task_send, task_send_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +62,6 @@ def snapshot_request(*, portfolio: Portfolio, enqueue: bool = True) -> Analytics
     """The snapshot row of ``portfolio``'s current key, queued for computing if new
     or failed (unless ``enqueue`` is false: the caller computes it). None when the
     portfolio has no positions yet."""
-    from analytics.tasks import snapshot_compute  # the task module imports this one
-
     as_of = portfolio_as_of(portfolio=portfolio)
     if as_of is None:
         return None
@@ -73,7 +77,7 @@ def snapshot_request(*, portfolio: Portfolio, enqueue: bool = True) -> Analytics
             )
             snapshot.status = SnapshotStatus.PENDING
         if (created or retry) and enqueue:
-            snapshot_compute.delay_on_commit(snapshot.pk)
+            task_send_on_commit("analytics.snapshot_compute", snapshot.pk)
     return snapshot
 
 
@@ -210,13 +214,11 @@ def snapshots_on_data_changed(*, portfolio_ids: Iterable[int]) -> None:
 def snapshots_refresh_all(*, chunk_size: int | None = None) -> int:
     """Fan the active portfolios out in chunks, one ``analytics.snapshots_request_chunk``
     task per chunk. Returns the number of chunks sent."""
-    from analytics.tasks import snapshots_request_chunk
-
     size = chunk_size or settings.SNAPSHOT_CHUNK_SIZE
     ids = list(Portfolio.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
     for chunk in chunks:
-        snapshots_request_chunk.delay(chunk)
+        task_send("analytics.snapshots_request_chunk", chunk)
     return len(chunks)
 
 

@@ -48,7 +48,7 @@ def test_chunks_of_new_stored_and_amended_rows_are_counted_apart(world):
 @pytest.mark.django_db(transaction=True)
 def test_a_bad_row_in_the_last_chunk_rolls_back_the_chunks_already_stored(world):
     before = table_counts()
-    lines = _trades(range(1, 10)) + ["GROWTH,AAA,2024-13-01,buy,1,10,0,USD,T-99"]
+    lines = [*_trades(range(1, 10)), "GROWTH,AAA,2024-13-01,buy,1,10,0,USD,T-99"]
     run = _import(lines)
     assert run.status == ImportStatus.REJECTED
     assert run.rows_total == 10 and run.rows_rejected == 1

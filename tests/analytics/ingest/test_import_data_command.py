@@ -225,7 +225,7 @@ def test_duplicate_external_id_in_one_file_is_refused(world, write, capsys):
 def test_missing_columns_are_listed(world, write, capsys):
     path = write("cols.csv", "portfolio,instrument,side,quantity", "GROWTH,AAA,buy,1")
     before = table_counts()
-    with pytest.raises(CommandError, match="missing column.*trade_date, price, external_id"):
+    with pytest.raises(CommandError, match=r"missing column.*trade_date, price, external_id"):
         run_import("trades", path)
     assert table_counts() == before
 
@@ -454,9 +454,15 @@ def test_reported_positions_queue_a_scan_not_a_rebuild(
     import analytics.tasks as tasks
 
     sent = []
-    monkeypatch.setattr(tasks.portfolio_quality_scan, "delay", lambda pk: sent.append(("scan", pk)))
     monkeypatch.setattr(
-        tasks.positions_rebuild_and_scan, "delay", lambda pk: sent.append(("rebuild", pk))
+        tasks.portfolio_quality_scan,
+        "apply_async",
+        lambda args, kwargs=None, **options: sent.append(("scan", *args)),
+    )
+    monkeypatch.setattr(
+        tasks.positions_rebuild_and_scan,
+        "apply_async",
+        lambda args, kwargs=None, **options: sent.append(("rebuild", *args)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         run_import(

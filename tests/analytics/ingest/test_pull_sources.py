@@ -28,7 +28,7 @@ class Provider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - the http.server API
+            def do_GET(self):
                 provider.requests.append(dict(self.headers))
                 status, body = provider.script[
                     min(len(provider.requests), len(provider.script)) - 1

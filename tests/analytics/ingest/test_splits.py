@@ -8,10 +8,9 @@ from decimal import Decimal
 import pytest
 
 from analytics.engine.quality import trading_sessions
-from analytics.models import DataQualityFinding, FindingKind, PositionSnapshot
+from analytics.models import DERIVED_SOURCE, DataQualityFinding, FindingKind, PositionSnapshot
 from analytics.services.corporate_actions import split_record
 from analytics.services.positions import (
-    DERIVED_SOURCE,
     cash_instruments_get_or_create,
     portfolio_positions_rebuild,
     position_breaks,

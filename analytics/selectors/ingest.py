@@ -1,5 +1,5 @@
 """Reads of import runs and data quality, always for a user or for portfolios
-already authorised through ``portal.selectors``.
+already authorised through ``analytics.selectors.entitlements``.
 
 ``portfolio_data_quality`` is what every page, report and dashboard shows next to
 its numbers: the data-as-of date, the completeness of the day and the open
@@ -16,6 +16,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from analytics.models import (
+    DERIVED_SOURCE,
     DataQualityFinding,
     ImportRun,
     Portfolio,
@@ -24,7 +25,6 @@ from analytics.models import (
     Severity,
     Trade,
 )
-from analytics.services.positions import DERIVED_SOURCE
 from portal.models import User
 
 SHOWN_FINDINGS = 50
@@ -145,7 +145,7 @@ def portfolio_data_quality(
         statuses = statuses.filter(date__lte=as_of)
     status = statuses.order_by("-date").first()
     findings = findings_for_portfolios(portfolios=[portfolio])
-    counts = {value: 0 for value in Severity.values}
+    counts = dict.fromkeys(Severity.values, 0)
     for severity in findings.values_list("severity", flat=True):
         counts[severity] += 1
     shown = list(findings[:SHOWN_FINDINGS])

@@ -1,5 +1,5 @@
 """Reads of portfolio data, always for a portfolio already authorised through
-``portal.selectors.portfolio_get_for_user`` (or the list selector)."""
+``analytics.selectors.entitlements.portfolio_get_for_user`` (or the list selector)."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Q, Sum
 
 from analytics.engine.exposure import limit_utilisation
 from analytics.models import (
+    DERIVED_SOURCE,
     AnalyticsSnapshot,
     Portfolio,
     PositionSnapshot,
@@ -17,7 +18,6 @@ from analytics.models import (
     RiskLimitMetric,
     SnapshotStatus,
 )
-from analytics.services.positions import DERIVED_SOURCE
 
 
 @dataclass(frozen=True)
