@@ -23,16 +23,15 @@ from django.shortcuts import render
 from django.urls import reverse
 from plotly.utils import PlotlyJSONEncoder
 
-from analytics.models import AssetClass, PositionSnapshot, RiskLimitMetric
+from analytics.models import DERIVED_SOURCE, AssetClass, PositionSnapshot, RiskLimitMetric
+from analytics.presentation import figures
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
-from analytics.services.positions import DERIVED_SOURCE
 from analytics.services.snapshots import CONFIDENCE
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
 from analytics.services.snapshots.frames import ATTRIBUTES as EXPOSURE_DIMENSIONS
 from analytics.services.snapshots.performance import WINDOWS as METRIC_WINDOWS
-from dashboards import figures
 
 
 @login_required

@@ -13,11 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from plotly.utils import PlotlyJSONEncoder
 
+from analytics.presentation.figures import utilisation_figure
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance import forms, selectors
 from compliance.engine.rules import KINDS
 from compliance.engine.templates import TEMPLATES
-from compliance.figures import utilisation_figure
 from compliance.services import alerts as alert_services
 from compliance.services import notifications as notification_services
 from compliance.services import rules as rule_services

@@ -25,9 +25,9 @@ from analytics.models import (
     RiskLimitMetric,
     SnapshotStatus,
 )
+from analytics.presentation import figures
 from analytics.services.positions import portfolio_positions_rebuild
 from analytics.services.snapshots import portfolio_as_of, snapshot_result_compute
-from dashboards import figures
 from tests.analytics.factories import CashFlowFactory, TradeFactory
 from tests.factories import PASSWORD, InstrumentFactory
 

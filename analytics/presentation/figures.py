@@ -1,4 +1,4 @@
-"""Plotly figure builders shared by pages, dashboards and reports.
+"""Plotly figure builders shared by pages, report blocks and dashboard widgets.
 
 Each returns a plain ``dict`` (``{"data": [...], "layout": {...}}``) that the page
 hands to the local plotly.js, so the same figure can later be exported to SVG/PNG.
@@ -10,42 +10,28 @@ beyond arranging it for display. Returns and weights are fractions; the axes
 format them as percentages. Figures carry no title: the page's heading names them.
 """
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-PORTFOLIO_COLOUR = "#1d4ed8"
-BENCHMARK_COLOUR = "#64748b"
-GAIN_COLOUR = "#15803d"
-LOSS_COLOUR = "#b91c1c"
-EFFECT_COLOURS = {"allocation": "#1d4ed8", "selection": "#0d9488", "interaction": "#f59e0b"}
-# Diverging red → near-white → green, centred on zero with ``zmid``.
-DIVERGING = [
-    [0.0, "#b91c1c"],
-    [0.25, "#f87171"],
-    [0.5, "#f8fafc"],
-    [0.75, "#4ade80"],
-    [1.0, "#15803d"],
-]
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-LAYOUT_DEFAULTS = {
-    "margin": {"l": 56, "r": 16, "t": 32, "b": 40},
-    "hovermode": "x unified",
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "xaxis": {"gridcolor": "#e5e7eb"},
-    "yaxis": {"gridcolor": "#e5e7eb"},
-    "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-}
-
-
-def _layout(figure: go.Figure, **overrides) -> dict:
-    figure.update_layout(**LAYOUT_DEFAULTS)
-    figure.update_layout(**overrides)
-    return figure.to_plotly_json()
+from analytics.presentation.theme import (
+    ACCENT_COLOUR,
+    BENCHMARK_COLOUR,
+    DIVERGING,
+    EFFECT_COLOURS,
+    GAIN_COLOUR,
+    GRID_COLOUR,
+    INK_COLOUR,
+    LOSS_COLOUR,
+    MONTHS,
+    MUTED_COLOUR,
+    PORTFOLIO_COLOUR,
+    WARNING_COLOUR,
+    themed,
+)
 
 
 def net_assets_figure(net_assets: dict, *, currency: str, gaps: Sequence[dict] = ()) -> dict:
@@ -78,7 +64,7 @@ def net_assets_figure(net_assets: dict, *, currency: str, gaps: Sequence[dict] =
                 hovertemplate="gap: %{customdata}<extra></extra>",
             )
         )
-    return _layout(
+    return themed(
         figure,
         yaxis_tickformat=",.0f",
         yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
@@ -112,7 +98,7 @@ def cumulative_return_figure(series: dict, *, benchmark: str | None) -> dict:
                 hovertemplate="%{y:.2%}",
             )
         )
-    return _layout(figure, yaxis_tickformat=".0%")
+    return themed(figure, yaxis_tickformat=".0%")
 
 
 def calendar_heatmap_figure(calendar: dict[str, Sequence[float | None]]) -> dict:
@@ -149,7 +135,7 @@ def calendar_heatmap_figure(calendar: dict[str, Sequence[float | None]]) -> dict
         )
     figure.update_yaxes(type="category", autorange="reversed", showgrid=False)
     figure.update_xaxes(side="top", showgrid=False)
-    layout = _layout(
+    layout = themed(
         figure,
         hovermode="closest",
         height=max(160, 34 * len(years) + 60),
@@ -174,7 +160,7 @@ def underwater_figure(underwater: dict) -> dict:
             hovertemplate="%{y:.2%}",
         )
     )
-    return _layout(figure, yaxis_tickformat=".0%", showlegend=False)
+    return themed(figure, yaxis_tickformat=".0%", showlegend=False)
 
 
 ROLLING_PANELS = (
@@ -197,7 +183,7 @@ def rolling_figure(rolling: dict) -> dict:
         subplot_titles=[label for _, label, _ in panels],
     )
     styles = {"63": {"width": 1.2}, "252": {"width": 2}}
-    colours = [PORTFOLIO_COLOUR, "#f59e0b"]
+    colours = [PORTFOLIO_COLOUR, ACCENT_COLOUR]
     for row, (name, _label, tick_format) in enumerate(panels, start=1):
         for index, (window, values) in enumerate(sorted(windows.items(), key=lambda w: int(w[0]))):
             if name not in values:
@@ -216,10 +202,10 @@ def rolling_figure(rolling: dict) -> dict:
                 row=row,
                 col=1,
             )
-        figure.update_yaxes(tickformat=tick_format, gridcolor="#e5e7eb", row=row, col=1)
-    figure.update_xaxes(gridcolor="#e5e7eb")
+        figure.update_yaxes(tickformat=tick_format, gridcolor=GRID_COLOUR, row=row, col=1)
+    figure.update_xaxes(gridcolor=GRID_COLOUR)
     figure.update_annotations(font={"size": 12}, x=0, xanchor="left")
-    return _layout(
+    return themed(
         figure,
         height=170 * max(len(panels), 1) + 60,
         margin={"l": 56, "r": 16, "t": 48, "b": 32},
@@ -238,7 +224,7 @@ def var_backtest_figure(backtest: dict) -> dict:
                 x=dates,
                 y=returns,
                 name="Daily return",
-                marker={"color": "#94a3b8"},
+                marker={"color": MUTED_COLOUR},
                 hovertemplate="%{y:.2%}",
             ),
             go.Scatter(
@@ -259,7 +245,7 @@ def var_backtest_figure(backtest: dict) -> dict:
             ),
         ]
     )
-    return _layout(figure, yaxis_tickformat=".1%", bargap=0)
+    return themed(figure, yaxis_tickformat=".1%", bargap=0)
 
 
 LABEL_CHARACTERS = 20
@@ -301,7 +287,7 @@ def exposure_figure(rows: Sequence[dict], *, by: str, label: str) -> dict:
             ),
         ]
     )
-    return _layout(
+    return themed(
         figure,
         barmode="relative",
         hovermode="closest",
@@ -333,8 +319,56 @@ def attribution_effects_figure(monthly: Sequence[dict]) -> dict:
             y=[row["active_return"] for row in monthly],
             mode="markers",
             name="Active return",
-            marker={"color": "#111827", "size": 5},
+            marker={"color": INK_COLOUR, "size": 5},
             hovertemplate="%{y:.2%}",
         )
     )
-    return _layout(figure, barmode="relative", yaxis_tickformat=".1%")
+    return themed(figure, barmode="relative", yaxis_tickformat=".1%")
+
+
+def utilisation_figure(results: Sequence[Any], *, warning_level: float, title: str) -> dict:
+    """A compliance rule's utilisation per evaluated date (each result has ``as_of``,
+    ``utilisation`` as a fraction of the limit, and ``status``), with the warning
+    level and the limit (100 %). Unbounded utilisation (a zero limit used) is drawn
+    at the top as a marker."""
+    dates = [r.as_of.isoformat() for r in results]
+    finite = [
+        r.utilisation for r in results if r.utilisation is not None and math.isfinite(r.utilisation)
+    ]
+    top = max([1.2, *finite]) * 1.05
+    values = [
+        None if r.utilisation is None else (top if math.isinf(r.utilisation) else r.utilisation)
+        for r in results
+    ]
+    colours = [
+        {"breach": LOSS_COLOUR, "warning": WARNING_COLOUR}.get(r.status, PORTFOLIO_COLOUR)
+        for r in results
+    ]
+    figure = go.Figure(
+        go.Scatter(
+            x=dates,
+            y=values,
+            mode="lines+markers",
+            name="Utilisation",
+            line={"color": PORTFOLIO_COLOUR, "width": 2},
+            marker={"color": colours, "size": 6},
+            hovertemplate="%{y:.1%}<extra></extra>",
+        )
+    )
+    for level, colour, label in (
+        (1.0, LOSS_COLOUR, "Limit"),
+        (warning_level, WARNING_COLOUR, "Warning"),
+    ):
+        figure.add_hline(
+            y=level,
+            line={"color": colour, "dash": "dash", "width": 1},
+            annotation_text=label,
+            annotation_position="top left",
+        )
+    return themed(
+        figure,
+        title={"text": title, "x": 0, "font": {"size": 14}},
+        yaxis_tickformat=".0%",
+        yaxis_range=[0, top],
+        showlegend=False,
+    )
