@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages migrate demo lint format bench bench-compliance bench-ingest clean
+.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
-run: setup migrate demo
+run: setup prepare migrate demo
 	@echo ""
 	@echo "  Portfolio portal: http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as pm, pm2, pm3, trader, risk, compliance, exec or admin; password: portal-demo"
@@ -19,7 +19,7 @@ run: setup migrate demo
 
 # Set everything up and run the whole test suite (PostgreSQL and Redis when
 # DATABASE_URL and CELERY_BROKER_URL point at them; SQLite and files otherwise).
-test: setup-test system-packages
+test: setup-test system-packages prepare
 	$(BIN)/python -m pytest
 
 $(BIN)/python:
@@ -48,6 +48,10 @@ system-packages:
 		fi; \
 	fi
 
+# The embedded default's folders under var/ and its secret key (settings create nothing).
+prepare: setup
+	$(BIN)/python manage.py prepare_embedded
+
 migrate: setup
 	$(BIN)/python manage.py migrate --no-input
 
@@ -55,10 +59,12 @@ demo: setup
 	$(BIN)/python manage.py load_demo --if-missing
 	$(BIN)/python manage.py load_compliance_demo --if-missing
 
+# ruff (lint and format), import-linter (engine purity, layers, no import loops), mypy.
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: setup-test
 	$(BIN)/ruff format .

@@ -14,20 +14,23 @@ import environ
 from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
 env = environ.Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Importing the settings creates no folder and writes no file: ``manage.py
+# prepare_embedded`` (portal/embedded.py, run by ``make run`` and ``make test``)
+# creates the folders named here and the secret key file.
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 
 def _embedded_secret_key() -> str:
-    """A secret key kept under var/ so sessions survive restarts of the embedded portal."""
-    key_file = VAR_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    """The key kept under var/ so sessions and encrypted credentials survive restarts
+    of the embedded portal; until ``prepare_embedded`` has written it, a key for
+    this process alone."""
+    if SECRET_KEY_FILE.exists():
+        return SECRET_KEY_FILE.read_text().strip()
+    return get_random_secret_key()
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
@@ -123,7 +126,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -151,8 +153,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from portal.embedded import embedded_prepare
 from portal.models import AccessLevel
 from portal.services import entitlement_grant
 from tests.factories import PortfolioFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_folders():
+    """The folders under var/ that ``make test`` prepares, for a bare ``pytest`` too."""
+    embedded_prepare()
 
 
 @pytest.fixture

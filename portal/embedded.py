@@ -1,0 +1,42 @@
+"""The folders and the secret key the embedded default keeps under ``var/``.
+
+Settings only name these paths; importing them creates nothing. ``manage.py
+prepare_embedded`` (run by ``make run`` and ``make test``) creates the folders and,
+when ``SECRET_KEY`` is not set, writes the key file that web, worker and beat then
+share, so sessions and encrypted credentials survive restarts.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.utils import get_random_secret_key
+
+
+def embedded_folders() -> list[Path]:
+    """Every folder the embedded default writes to: the var folder, static files,
+    media, the file mail backend's folder and the filesystem broker's folders."""
+    folders = [Path(settings.VAR_DIR), Path(settings.STATIC_ROOT), Path(settings.MEDIA_ROOT)]
+    if getattr(settings, "EMAIL_FILE_PATH", None):
+        folders.append(Path(settings.EMAIL_FILE_PATH))
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+    folders += [
+        Path(options[key])
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+        if key in options
+    ]
+    return folders
+
+
+def embedded_prepare() -> list[Path]:
+    """Create the missing folders and the secret key file; return what was created."""
+    created = []
+    for folder in embedded_folders():
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            created.append(folder)
+    key_file = Path(settings.SECRET_KEY_FILE)
+    if not key_file.exists():
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+        created.append(key_file)
+    return created
