@@ -59,7 +59,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
         if as_of_by_id[row["portfolio"]] == row["date"]
     }
     for portfolio in portfolios:
-        portfolio.net_assets_base = totals.get(portfolio.id)
+        portfolio.net_assets_base = totals.get(portfolio.id)  # type: ignore[attr-defined]  # shown by the list
     return render(request, "analytics/portfolio_list.html", {"portfolios": portfolios})
 
 

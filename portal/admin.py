@@ -64,8 +64,11 @@ class PortfolioEntitlementInline(admin.TabularInline):
 class UserAdmin(AuditedEntitlementsMixin, BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_staff", "is_active")
     list_filter = ("role", "is_staff", "is_superuser", "is_active", "teams")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Portal", {"fields": ("role",)}))
-    add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Portal", {"fields": ("role", "email")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Portal", {"fields": ("role",)}))
+    add_fieldsets = (
+        *(BaseUserAdmin.add_fieldsets or ()),
+        ("Portal", {"fields": ("role", "email")}),
+    )
     inlines = [PortfolioEntitlementInline]
 
     def save_model(self, request, obj, form, change):

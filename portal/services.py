@@ -45,7 +45,7 @@ def entitlement_grant(
     portfolio: models.Model,
     user: User | None = None,
     team: Team | None = None,
-    level: AccessLevel = AccessLevel.VIEW,
+    level: AccessLevel | str = AccessLevel.VIEW,
     origin: RequestOrigin | None = None,
 ) -> Entitlement:
     """Give a user or a team access to a portfolio (an ``analytics.Portfolio``),
@@ -53,7 +53,7 @@ def entitlement_grant(
     if (user is None) == (team is None):
         raise ValueError("grant to exactly one of user or team")
     entitlement, created = Entitlement.objects.update_or_create(
-        portfolio=portfolio, user=user, team=team, defaults={"level": level}
+        portfolio_id=portfolio.pk, user=user, team=team, defaults={"level": level}
     )
     audit_record(
         actor=actor,

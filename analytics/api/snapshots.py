@@ -65,7 +65,7 @@ def _meta(view: selectors.SnapshotView) -> dict:
 
 class LimitUseSerializer(serializers.Serializer):
     metric = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     limit = serializers.FloatField()
     warning_level = serializers.FloatField()
     value = serializers.FloatField(allow_null=True)
@@ -75,7 +75,9 @@ class LimitUseSerializer(serializers.Serializer):
 
 class AnalyticsSummarySerializer(serializers.Serializer):
     snapshot = SnapshotMetaSerializer()
-    data = serializers.DictField(help_text="Valuations, gaps and conventions of the snapshot.")
+    data = serializers.DictField(  # type: ignore[assignment]  # a field named like Serializer.data
+        help_text="Valuations, gaps and conventions of the snapshot."
+    )
     risk_limits = LimitUseSerializer(many=True)
     sections = serializers.ListField(child=serializers.CharField())
 

@@ -29,7 +29,7 @@ instruments and portfolios (with their prices, trades and positions) in place.
 Speed: the series are built with numpy/pandas before the first write and stored
 with ``bulk_create`` in large batches, except the two big ones (~750,000 prices
 and ~600,000 position snapshots), which go through
-``analytics.services.positions.bulk_insert_values`` (``executemany`` on SQLite,
+``analytics.ingest.bulk_insert.bulk_insert_values`` (``executemany`` on SQLite,
 ``COPY`` on PostgreSQL: about ten times faster than ``bulk_create``). Measured on
 a 2-core machine: about 27 s for a first full load on SQLite, 32 s for a reload
 (which also deletes the previous copy), 34 s for a reload on PostgreSQL.
@@ -53,6 +53,7 @@ from analytics.demo.portfolios import (
     simulate_portfolio,
 )
 from analytics.demo.universe import build_universe
+from analytics.ingest.bulk_insert import bulk_insert_values
 from analytics.models import (
     Benchmark,
     BenchmarkReturn,
@@ -68,7 +69,6 @@ from analytics.models import (
     Trade,
 )
 from analytics.services.positions import (
-    bulk_insert_values,
     cash_instruments_get_or_create,
     portfolio_positions_rebuild,
 )
@@ -122,7 +122,7 @@ def _money(value: float, places: int = 6) -> Decimal:
 
 def demo_counts() -> dict[str, int]:
     """Rows in every table the demo writes (the audit log excluded)."""
-    return {model._meta.label: model.objects.count() for model in COUNTED}
+    return {model._meta.label: model._default_manager.count() for model in COUNTED}
 
 
 def demo_is_loaded() -> bool:

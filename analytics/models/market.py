@@ -15,15 +15,24 @@ Conventions
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-MONEY = {"max_digits": 24, "decimal_places": 6}
-QUANTITY = {"max_digits": 24, "decimal_places": 6}
-RATE = {"max_digits": 20, "decimal_places": 10}
+
+class DecimalPrecision(TypedDict):
+    """``DecimalField`` precision, unpacked into each field: ``**MONEY``."""
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: DecimalPrecision = {"max_digits": 24, "decimal_places": 6}
+QUANTITY: DecimalPrecision = {"max_digits": 24, "decimal_places": 6}
+RATE: DecimalPrecision = {"max_digits": 20, "decimal_places": 10}
 
 
 class AssetClass(models.TextChoices):

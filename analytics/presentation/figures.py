@@ -182,7 +182,7 @@ def rolling_figure(rolling: dict) -> dict:
         vertical_spacing=0.06,
         subplot_titles=[label for _, label, _ in panels],
     )
-    styles = {"63": {"width": 1.2}, "252": {"width": 2}}
+    styles: dict[str, dict[str, float]] = {"63": {"width": 1.2}, "252": {"width": 2}}
     colours = [PORTFOLIO_COLOUR, ACCENT_COLOUR]
     for row, (name, _label, tick_format) in enumerate(panels, start=1):
         for index, (window, values) in enumerate(sorted(windows.items(), key=lambda w: int(w[0]))):

@@ -1,11 +1,15 @@
 """Reads of entitled objects. Every query that shows portfolio data to a person
 goes through ``portfolio_list_visible_to`` or ``portfolio_get_for_user``."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from analytics.models import Portfolio
 from portal.models import AccessLevel, User
+
+# Whoever makes the request: anonymous visitors are allowed in and see nothing.
+Viewer = User | AnonymousUser
 
 
 def _entitlement_filter(user: User, *, manage: bool) -> Q:
@@ -17,7 +21,7 @@ def _entitlement_filter(user: User, *, manage: bool) -> Q:
     )
 
 
-def portfolio_list_visible_to(*, user: User, manage: bool = False) -> QuerySet[Portfolio]:
+def portfolio_list_visible_to(*, user: Viewer, manage: bool = False) -> QuerySet[Portfolio]:
     """Portfolios the user may see (or, with ``manage=True``, change).
 
     Access comes from ownership, a personal entitlement, or an entitlement of one
@@ -32,7 +36,7 @@ def portfolio_list_visible_to(*, user: User, manage: bool = False) -> QuerySet[P
     return Portfolio.objects.filter(id__in=visible_ids)
 
 
-def portfolio_get_for_user(*, user: User, portfolio_id: int, manage: bool = False) -> Portfolio:
+def portfolio_get_for_user(*, user: Viewer, portfolio_id: int, manage: bool = False) -> Portfolio:
     """Fetch and authorise in one call. Missing and forbidden both raise ``Http404``
     so that ids leak nothing."""
     portfolio = (
@@ -46,5 +50,5 @@ def portfolio_get_for_user(*, user: User, portfolio_id: int, manage: bool = Fals
     return portfolio
 
 
-def user_can_manage_portfolio(*, user: User, portfolio: Portfolio) -> bool:
+def user_can_manage_portfolio(*, user: Viewer, portfolio: Portfolio) -> bool:
     return portfolio_list_visible_to(user=user, manage=True).filter(id=portfolio.id).exists()

@@ -66,7 +66,9 @@ def findings_for_portfolios(
     portfolios) and about the instruments they trade or report, most severe and
     most recent first."""
     portfolio_ids = (
-        portfolios.values("id") if isinstance(portfolios, QuerySet) else [p.pk for p in portfolios]
+        portfolios.values_list("id", flat=True)
+        if isinstance(portfolios, QuerySet)
+        else [p.pk for p in portfolios]
     )
     traded = Trade.objects.filter(portfolio_id__in=portfolio_ids).values("instrument_id")
     reported = (

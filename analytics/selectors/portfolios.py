@@ -91,7 +91,7 @@ def portfolio_holdings(*, portfolio: Portfolio, as_of: dt.date | None = None) ->
         )
         for r in rows
     ]
-    holdings.sort(key=lambda h: abs(h.market_value_base or 0), reverse=True)
+    holdings.sort(key=lambda h: abs(h.market_value_base or Decimal(0)), reverse=True)
     return HoldingsView(
         as_of=date,
         net_assets_base=net_assets,

@@ -18,6 +18,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             "--confidence", type=float, default=0.95, help="VaR/CVaR confidence (0.95)"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         path = Path(str(options["returns_csv"]))
         benchmark = str(options["benchmark"])
         risk_free = float(options["risk_free"])
