@@ -8,12 +8,12 @@ validation as every other import path, with its dry-run preview); every export
 is audited. Pull sources, their fetch log, import runs and data-quality findings
 are here too."""
 
-import hashlib
 import json
 
 from django import forms
 from django.contrib import admin
 from import_export.admin import ImportExportMixin
+from import_export.signals import post_export
 
 from analytics import resources
 from analytics.models import (
@@ -35,30 +35,32 @@ from analytics.models import (
     Trade,
 )
 from portal.admin import AuditedEntitlementsMixin
-from portal.models import AuditAction, Entitlement
+from portal.exports import download_response_audited
+from portal.models import Entitlement
 from portal.origins import RequestOrigin
-from portal.services import audit_record
 
 
 class AuditedImportExportMixin(ImportExportMixin):
-    """django-import-export with every export recorded (format, size, SHA-256)."""
+    """django-import-export with every export sent through the portal's audited
+    download (one audit event with format, size and SHA-256; checksum headers)."""
 
-    def get_export_data(self, file_format, request, queryset, **kwargs):
-        data = super().get_export_data(file_format, request, queryset, **kwargs)
-        payload = data.encode() if isinstance(data, str) else data
-        audit_record(
-            actor=request.user,
-            action=AuditAction.EXPORT,
-            origin=RequestOrigin.of(request),
-            details={
-                "model": self.model._meta.label,
-                "format": file_format.get_title(),
-                "size": len(payload),
-                "sha256": hashlib.sha256(payload).hexdigest(),
-                "rows": queryset.count(),
-            },
+    def _do_file_export(self, file_format, request, queryset, export_form=None):
+        # import-export's own hook for the export response (4.x), kept in step
+        # with it: the data, the attachment, then the ``post_export`` signal.
+        data = self.get_export_data(
+            file_format, request, queryset, encoding=self.to_encoding, export_form=export_form
         )
-        return data
+        response = download_response_audited(
+            content=data.encode() if isinstance(data, str) else data,
+            file_name=self.get_export_filename(request, queryset, file_format),
+            content_type=file_format.get_content_type(),
+            file_format=file_format.get_title(),
+            actor=request.user,
+            origin=RequestOrigin.of(request),
+            details={"model": self.model._meta.label, "rows": queryset.count()},
+        )
+        post_export.send(sender=None, model=self.model)
+        return response
 
 
 @admin.register(Instrument)

@@ -1,17 +1,20 @@
 """django-import-export resources for the admin's import (with its dry-run
 preview) and export of instruments, trades, positions, prices, FX and flows.
 
-They apply the *same* rules as every other path: before the first row,
-``before_import`` runs the kind's vectorised validation
-(``analytics.ingest.kinds``) and the in-file duplicate check over the whole
-dataset, with the importing user's entitlements; each bad row then fails with
-its field errors in the preview, and import-export commits nothing while any
-row is invalid. Defaults the validation fills in (settle date, currency, fees,
+They go through the *same* steps as every other import path
+(``analytics.services.imports``): before the first row, ``before_import``
+authorises the user (``import_authorise``), checks the header and the source,
+and runs the kind's vectorised validation and the in-file duplicate check over
+the whole dataset with the user's entitlements (``rows_validate``), so a
+portfolio the user may not manage reads as unknown. Each bad row then fails with
+its field errors in the preview, and import-export commits nothing while any row
+is invalid. Defaults the validation fills in (settle date, currency, fees,
 normalised side and dates) are written back into the row before it is saved.
 Natural keys are the ``import_id_fields``, so the same file twice is reported as
-skipped (unchanged). A committed import marks the portfolios' data changed and
-writes one ``data.imported`` audit event; an export writes an ``export.downloaded``
-event (see ``analytics.admin``).
+skipped (unchanged). A committed import marks the affected portfolios' data
+changed and, once committed, queues their positions rebuild and data-quality
+scan (``import_changes_record``), and writes one ``data.imported`` audit event;
+an export writes an ``export.downloaded`` event (see ``analytics.admin``).
 
 The ``source`` column is optional: without it rows get ``file``, the same
 default as ``manage.py import_data``, so a file imported both ways is one copy.
@@ -19,26 +22,37 @@ default as ``manage.py import_data``, so a file imported both ways is one copy.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
+import tablib
 from django.core.exceptions import ValidationError
 from import_export import fields, resources
+from import_export.results import Result
 from import_export.widgets import ForeignKeyWidget
 
 from analytics.ingest.kinds import SPECS, RowError
-from analytics.ingest.parsers import ROW, _cell_text
+from analytics.ingest.parsers import ROW, cell_text
 from analytics.ingest.seen_keys import SeenKeys
 from analytics.models import (
     CashFlow,
     DataKind,
     FxRate,
+    ImportOrigin,
     Instrument,
     Portfolio,
     PositionSnapshot,
     Price,
     Trade,
 )
-from analytics.services.imports import _authorise, _context, _duplicates
-from analytics.services.versions import portfolio_data_changed_mark
+from analytics.services.imports.after_commit import import_changes_record, portfolios_affected
+from analytics.services.imports.authorisation import import_authorise
+from analytics.services.imports.validation import (
+    header_problem,
+    rows_validate,
+    source_problem,
+    validation_context_load,
+)
 from portal.models import AuditAction
 from portal.services import audit_record
 
@@ -48,45 +62,30 @@ DEFAULT_SOURCE = "file"
 class _ValidatedResource(resources.ModelResource):
     kind: str = ""
 
-    def before_import(self, dataset, **kwargs):
+    def before_import(self, dataset: tablib.Dataset, **kwargs: Any) -> None:
         user = kwargs.get("user")
         spec = SPECS[self.kind]
-        _authorise(spec=spec, actor=user)
+        import_authorise(spec=spec, actor=user)
         headers = [str(h or "").strip().lower() for h in dataset.headers or []]
         dataset.headers = headers
-        missing = spec.missing_columns(headers)
-        if missing:
-            raise ValueError(
-                f"missing column(s) {', '.join(missing)}; a {self.kind} file has "
-                f"{', '.join(spec.columns)} (required: {', '.join(spec.required)})"
-            )
-        if "source" in headers and "source" in spec.db_columns:
-            sources = {str(v or "").strip() or DEFAULT_SOURCE for v in dataset["source"]}
-            if len(sources) != 1:
-                raise ValueError("one import has one source; split the file by source")
-            source = sources.pop()
-        else:
-            source = DEFAULT_SOURCE
-            if "source" in spec.db_columns:
-                dataset.append_col([source] * len(dataset), header="source")
-        if source == "derived":
-            raise ValueError("the source 'derived' belongs to the positions rebuild")
+        problem = header_problem(spec=spec, columns=headers)
+        if problem:
+            raise ValueError(problem)
+        source = self._source(dataset, headers)
         columns = [h for h in dataset.headers if h in spec.columns]
         frame = pd.DataFrame(
             [
-                [_cell_text(row[dataset.headers.index(c)]).strip() for c in columns]
+                [cell_text(row[dataset.headers.index(c)]).strip() for c in columns]
                 for row in dataset
             ],
             columns=columns,
             dtype=object,
         )
         frame[ROW] = range(2, len(frame) + 2)
-        context = _context(spec=spec, actor=user, source=source)
-        good, errors = spec.validate(frame, context)
-        duplicate, duplicate_errors = _duplicates(spec=spec, good=good, seen=SeenKeys())
-        good = good[~duplicate]
+        context = validation_context_load(spec=spec, actor=user, source=source)
+        good, errors = rows_validate(spec=spec, chunk=frame, context=context, seen=SeenKeys())
         self._row_errors: dict[int, dict[str, list[str]]] = {}
-        for error in [*errors, *duplicate_errors]:
+        for error in errors:
             self._add_error(error)
         # Values the validation normalised or defaulted, by 1-based data row.
         foreign = {"portfolio_id", "instrument_id"}
@@ -98,12 +97,31 @@ class _ValidatedResource(resources.ModelResource):
             }
             for values in good.to_dict("records")
         }
-        self._portfolio_ids = (
-            set(good["portfolio_id"].dropna().astype(int)) if "portfolio_id" in good else set()
+        self._portfolio_ids = _ids(good, "portfolio_id")
+        self._instrument_ids = _ids(good, "instrument_id")
+        self._currencies = (
+            set(good["base_currency"]) | set(good["quote_currency"])
+            if self.kind == DataKind.FX
+            else set()
         )
-        self._instrument_ids = (
-            set(good["instrument_id"].dropna().astype(int)) if "instrument_id" in good else set()
-        )
+
+    def _source(self, dataset: tablib.Dataset, headers: list[str]) -> str:
+        """The one source of the dataset's rows (``DEFAULT_SOURCE`` without the
+        column, which is then added)."""
+        spec = SPECS[self.kind]
+        if "source" in headers and "source" in spec.db_columns:
+            sources = {str(v or "").strip() or DEFAULT_SOURCE for v in dataset["source"]}
+            if len(sources) != 1:
+                raise ValueError("one import has one source; split the file by source")
+            source = sources.pop()
+        else:
+            source = DEFAULT_SOURCE
+            if "source" in spec.db_columns:
+                dataset.append_col([source] * len(dataset), header="source")
+        problem = source_problem(source)
+        if problem:
+            raise ValueError(problem)
+        return source
 
     def _add_error(self, error: RowError) -> None:
         field_errors = self._row_errors.setdefault(error.row - 1, {})
@@ -111,33 +129,38 @@ class _ValidatedResource(resources.ModelResource):
             f"row {error.row}: {error.message}"
         )
 
-    def before_import_row(self, row, row_number=None, **kwargs):
-        errors = self._row_errors.get(row_number)
+    def before_import_row(self, row: Any, row_number: int | None = None, **kwargs: Any) -> None:
+        errors = self._row_errors.get(row_number or 0)
         if errors:
             raise ValidationError(errors)
-        for column, value in self._normalised.get(row_number, {}).items():
+        for column, value in self._normalised.get(row_number or 0, {}).items():
             if column in row or column in self.fields:
                 row[column] = "" if value is None else value
 
-    def after_import(self, dataset, result, **kwargs):
+    def after_import(self, dataset: tablib.Dataset, result: Result, **kwargs: Any) -> None:
+        """A committed import: the same afterwards as every other path (inside
+        import-export's transaction, so nothing is queued for a rollback)."""
         if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
             return
         totals = result.totals
-        changed = totals.get("new", 0) + totals.get("update", 0)
-        portfolio_ids = set(self._portfolio_ids) if changed else set()
-        if changed and self.kind == DataKind.PRICES:
-            portfolio_ids |= set(
-                Trade.objects.filter(instrument_id__in=self._instrument_ids)
-                .values_list("portfolio_id", flat=True)
-                .distinct()
+        changed = bool(totals.get("new", 0) + totals.get("update", 0))
+        portfolio_ids = (
+            portfolios_affected(
+                kind=self.kind,
+                portfolio_ids=self._portfolio_ids,
+                instrument_ids=self._instrument_ids,
+                currencies=self._currencies,
             )
-        portfolio_data_changed_mark(portfolio_ids=portfolio_ids)
+            if changed
+            else set()
+        )
+        import_changes_record(kind=self.kind, portfolio_ids=portfolio_ids)
         audit_record(
             actor=kwargs.get("user"),
             action=AuditAction.DATA_IMPORTED,
             details={
                 "kind": self.kind,
-                "origin": "admin",
+                "origin": ImportOrigin.ADMIN,
                 "file": kwargs.get("file_name") or "",
                 "rows": result.total_rows,
                 "created": totals.get("new", 0),
@@ -146,6 +169,10 @@ class _ValidatedResource(resources.ModelResource):
                 "portfolios": sorted(portfolio_ids),
             },
         )
+
+
+def _ids(good: pd.DataFrame, column: str) -> set[int]:
+    return set(good[column].dropna().astype(int)) if column in good else set()
 
 
 def _portfolio_field():

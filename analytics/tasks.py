@@ -1,9 +1,11 @@
 """Thin Celery tasks for the analytics queue; each calls one service."""
 
 from celery import shared_task
+from django.db import transaction
 
-from analytics.models import Portfolio
-from analytics.services import snapshots
+from analytics.models import DataSource, Portfolio
+from analytics.services import quality, snapshots, sources
+from analytics.services.imports.upload import import_run_execute_queued
 from analytics.services.positions import portfolio_positions_rebuild
 
 
@@ -57,9 +59,7 @@ def positions_rebuild_and_scan(portfolio_id: int) -> None:
     if portfolio is None:
         return
     portfolio_positions_rebuild(portfolio=portfolio)
-    from analytics.services.quality import portfolio_quality_scan
-
-    portfolio_quality_scan(portfolio=portfolio)
+    quality.portfolio_quality_scan(portfolio=portfolio)
 
 
 @shared_task(
@@ -73,8 +73,6 @@ def positions_rebuild_and_scan(portfolio_id: int) -> None:
 def import_run_execute(run_id: int) -> None:
     """Import an uploaded file too large for the request. Safe twice: the run is
     claimed pending → running, and a second delivery finds it claimed."""
-    from analytics.services.imports import import_run_execute_queued
-
     import_run_execute_queued(run_id=run_id)
 
 
@@ -82,12 +80,8 @@ def import_run_execute(run_id: int) -> None:
 def data_sources_poll_due() -> int:
     """Beat, every minute: claim the pull sources that are due and send one fetch
     task each (after the claim commits). Safe twice: a claimed source is not due."""
-    from django.db import transaction
-
-    from analytics.services.sources import data_sources_claim_due
-
     with transaction.atomic():
-        claimed = data_sources_claim_due()
+        claimed = sources.data_sources_claim_due()
         for source_id in claimed:
             data_source_fetch.delay_on_commit(source_id)
     return len(claimed)
@@ -99,25 +93,16 @@ def data_source_fetch(self, source_id: int, attempt: int = 1) -> None:
     are retried with exponential backoff and jitter up to the source's
     ``max_attempts``; each attempt is logged as a ``DataFetch`` row. Safe twice:
     the import behind it is idempotent by natural key."""
-    from analytics.models import DataSource
-    from analytics.services.sources import (
-        TransientFetchError,
-        fetch_backoff_seconds,
-    )
-    from analytics.services.sources import (
-        data_source_fetch as fetch_once,
-    )
-
     source = DataSource.objects.filter(id=source_id, is_active=True).first()
     if source is None:
         return  # removed or paused since the poll was sent
     try:
-        fetch_once(source=source, attempt=attempt)
-    except TransientFetchError as error:
+        sources.data_source_fetch(source=source, attempt=attempt)
+    except sources.TransientFetchError as error:
         raise self.retry(
             exc=error,
             kwargs={"source_id": source_id, "attempt": attempt + 1},
-            countdown=fetch_backoff_seconds(attempt),
+            countdown=sources.fetch_backoff_seconds(attempt),
         ) from error
 
 
@@ -125,17 +110,13 @@ def data_source_fetch(self, source_id: int, attempt: int = 1) -> None:
 def data_quality_scan_all() -> int:
     """Nightly: scan every instrument once, then every active portfolio (each
     scan replaces the findings and status rows it owns, so safe twice)."""
-    from analytics.services.quality import data_quality_scan_all as scan
-
-    return scan()
+    return quality.data_quality_scan_all()
 
 
 @shared_task(name="analytics.portfolio_quality_scan", acks_late=True)
 def portfolio_quality_scan(portfolio_id: int) -> None:
     """Re-scan one portfolio's data quality (after reported positions arrived).
     Safe twice: the scan replaces the findings and status rows it owns."""
-    from analytics.services.quality import portfolio_quality_scan as scan
-
     portfolio = Portfolio.objects.filter(id=portfolio_id).first()
     if portfolio is not None:
-        scan(portfolio=portfolio)
+        quality.portfolio_quality_scan(portfolio=portfolio)

@@ -60,6 +60,7 @@ def _build(code: str, days: int, holdings: int, seed: int):
 
     from analytics.demo.load import factors_replace
     from analytics.demo.market import factor_returns
+    from analytics.ingest.bulk_insert import bulk_insert_values
     from analytics.models import (
         Benchmark,
         BenchmarkReturn,
@@ -70,7 +71,7 @@ def _build(code: str, days: int, holdings: int, seed: int):
         Price,
         Trade,
     )
-    from analytics.services.positions import bulk_insert_values, portfolio_positions_rebuild
+    from analytics.services.positions import portfolio_positions_rebuild
 
     existing = Portfolio.objects.filter(code=code).first()
     if existing is not None and existing.positions.exists():
@@ -206,6 +207,7 @@ def time_snapshot(*, database_url: str, days: int, holdings: int, seed: int, rep
     print(f"snapshot from the database ({database_url.split('://')[0]}): {code}")
     print(f"  setup (once, reused): {time.perf_counter() - started:.1f} s")
     as_of = portfolio_as_of(portfolio=portfolio)
+    assert as_of is not None, "the benchmark portfolio has no valuations"
     positions = portfolio.positions.count()
     loads, totals = [], []
     for _ in range(repeat):

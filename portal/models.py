@@ -1,4 +1,5 @@
-"""Users, teams, entitlements to portfolios, and the append-only audit log."""
+"""Users, teams, entitlements to portfolios, the append-only audit log, and the
+in-app inbox that every app delivers to."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -165,3 +166,38 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AuditLogIsAppendOnly("audit events cannot be deleted")
+
+
+class InboxMessage(models.Model):
+    """One item in a user's in-app inbox: an alert notification today, a delivered
+    report later. Written by :func:`portal.channels.inbox.inbox_send` only.
+
+    ``dedupe_key`` names the event for the app that sent it (e.g.
+    ``compliance.notification:<alert>:<kind>:<occurrence>``); being unique per
+    recipient, one event lands in one inbox once however often it is sent.
+    ``link`` is a path inside the portal (the alert, the report run), empty when
+    there is nothing to open. ``read_at`` is set once, when the recipient first
+    marks it read: the read receipt.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_messages"
+    )
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    dedupe_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], name="portal_inbox_message_once"
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="portal_inbox_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.subject}"

@@ -26,28 +26,39 @@ data the model's ``add`` permission.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.ingest.kinds import SPECS
 from analytics.ingest.parsers import format_from_name
-from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Severity
+from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Portfolio, Severity
 from analytics.selectors import ingest as ingest_selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
-from analytics.services import imports as import_services
-from portal.models import AuditAction
+from analytics.services.imports.push import (
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    IdempotencyKeyInvalid,
+    PushAnswer,
+    push_batch,
+)
+from analytics.services.imports.upload import import_upload
+from portal.authenticated import AuthenticatedRequest
+from portal.exports import download_response_audited
 from portal.origins import RequestOrigin
-from portal.services import audit_record
 
-RUN_HTTP_STATUS = {
+RUN_HTTP_STATUS: dict[str, int] = {
     ImportStatus.COMMITTED: status.HTTP_201_CREATED,
     ImportStatus.PARTIAL: status.HTTP_201_CREATED,
     ImportStatus.DRY_RUN: status.HTTP_200_OK,
@@ -69,7 +80,7 @@ class ImportRunOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     origin = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     status = serializers.CharField()
     message = serializers.CharField()
     file_name = serializers.CharField()
@@ -82,7 +93,7 @@ class ImportRunOutputSerializer(serializers.Serializer):
     rows_unchanged = serializers.IntegerField()
     rows_rejected = serializers.IntegerField()
     error_count = serializers.IntegerField()
-    errors = ImportErrorSerializer(many=True)
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]  # named like .errors
     report_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -106,7 +117,9 @@ class ImportListCreateApi(APIView):
     class ImportUploadInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=sorted(SPECS))
         file = serializers.FileField()
-        source = serializers.CharField(max_length=64, required=False, default="file")
+        source = serializers.CharField(  # type: ignore[assignment]  # named like Field.source
+            max_length=64, required=False, default="file"
+        )
         format = serializers.ChoiceField(choices=["csv", "xlsx", "json"], required=False)
         dry_run = serializers.BooleanField(required=False, default=False)
         skip_invalid = serializers.BooleanField(required=False, default=False)
@@ -114,7 +127,7 @@ class ImportListCreateApi(APIView):
     InputSerializer = ImportUploadInputSerializer
 
     @extend_schema(responses=ImportRunOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         runs = ingest_selectors.import_runs_visible_to(user=request.user).order_by("-id")[:100]
         return Response(ImportRunOutputSerializer(runs, many=True).data)
 
@@ -127,12 +140,12 @@ class ImportListCreateApi(APIView):
             400: ImportRunOutputSerializer,
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         upload = data["file"]
-        run = import_services.import_upload(
+        run = import_upload(
             kind=data["kind"],
             upload=upload,
             file_format=data.get("format") or format_from_name(upload.name),
@@ -147,30 +160,28 @@ class ImportListCreateApi(APIView):
 
 class ImportDetailApi(APIView):
     @extend_schema(responses=ImportRunOutputSerializer)
-    def get(self, request: Request, run_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, run_id: int) -> Response:
         run = ingest_selectors.import_run_get_for_user(user=request.user, run_id=run_id)
         return Response(ImportRunOutputSerializer(run).data)
 
 
 class ImportReportApi(APIView):
     @extend_schema(responses={(200, "text/csv"): bytes})
-    def get(self, request: Request, run_id: int):
+    def get(self, request: AuthenticatedRequest, run_id: int) -> HttpResponseBase:
         run = ingest_selectors.import_run_get_for_user(user=request.user, run_id=run_id)
         if not run.report:
             raise Http404("This import rejected no rows.")
         path = Path(settings.MEDIA_ROOT) / run.report
         if not path.is_file():
             raise Http404("The report is no longer kept.")
-        digest = import_services.file_sha256(path)
-        audit_record(
+        return download_response_audited(
+            content=path,
+            file_name=path.name,
+            content_type="text/csv",
+            file_format="csv",
             actor=request.user,
-            action=AuditAction.EXPORT,
-            target=run,
             origin=RequestOrigin.of(request),
-            details={"format": "csv", "size": path.stat().st_size, "sha256": digest},
-        )
-        return FileResponse(
-            path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv"
+            target=run,
         )
 
 
@@ -181,34 +192,62 @@ class _PushApi(APIView):
     parser_classes = (JSONParser,)
 
     class PushBatchInputSerializer(serializers.Serializer):
-        source = serializers.CharField(max_length=64, required=False, default="api")
+        source = serializers.CharField(  # type: ignore[assignment]  # named like Field.source
+            max_length=64, required=False, default="api"
+        )
         skip_invalid = serializers.BooleanField(required=False, default=False)
         rows = serializers.ListField(child=serializers.DictField(), allow_empty=False)
 
     InputSerializer = PushBatchInputSerializer
 
-    def post(self, request: Request) -> Response:
-        outcome = import_services.push_batch(
-            kind=self.kind,
-            user=request.user,
-            body=request.body,
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
-            request_origin=RequestOrigin.of(request),
-            validate=self._validate,
-            render=lambda run: (
-                RUN_HTTP_STATUS.get(run.status, 200),
-                dict(ImportRunOutputSerializer(run).data),
-            ),
-        )
-        response = Response(outcome.body, status=outcome.status)
+    def post(self, request: AuthenticatedRequest) -> Response:
+        data = self._batch(request.body)
+        try:
+            outcome = push_batch(
+                kind=self.kind,
+                user=request.user,
+                body=request.body,
+                rows=data["rows"],
+                source=data["source"],
+                skip_invalid=data["skip_invalid"],
+                idempotency_key=request.headers.get("Idempotency-Key", ""),
+                answer=_push_answer,
+                request_origin=RequestOrigin.of(request),
+            )
+        except IdempotencyKeyInvalid as error:
+            raise ValidationError({"Idempotency-Key": str(error)}) from None
+        except IdempotencyConflict:
+            return Response(
+                {"detail": "This Idempotency-Key was used for a different batch."},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        except IdempotencyInProgress:
+            return Response(
+                {"detail": "A request with this Idempotency-Key is still running."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        response = Response(outcome.answer.body, status=outcome.answer.code)
         if outcome.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def _validate(self, payload) -> dict:
+    def _batch(self, body: bytes) -> dict[str, Any]:
+        """The validated batch. Numbers are parsed as decimals, never through
+        binary floats (DRF's JSON parser would read them as floats)."""
+        try:
+            payload = json.loads(body or b"null", parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ValidationError({"detail": f"the body is not valid JSON: {error}"}) from None
         params = self.InputSerializer(data=payload)
         params.is_valid(raise_exception=True)
-        return params.validated_data
+        return dict(params.validated_data)
+
+
+def _push_answer(run: ImportRun) -> PushAnswer:
+    return PushAnswer(
+        code=RUN_HTTP_STATUS.get(run.status, status.HTTP_200_OK),
+        body=dict(ImportRunOutputSerializer(run).data),
+    )
 
 
 class PushTradesApi(_PushApi):
@@ -219,7 +258,7 @@ class PushTradesApi(_PushApi):
         responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return super().post(request)
 
 
@@ -231,7 +270,7 @@ class PushPricesApi(_PushApi):
         responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         return super().post(request)
 
 
@@ -285,7 +324,7 @@ class PortfolioDataQualityApi(APIView):
         parameters=[OpenApiParameter("as_of", dt.date, description="Default: latest")],
         responses=DataQualityOutputSerializer,
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -303,11 +342,13 @@ class FindingListApi(APIView):
         include_resolved = serializers.BooleanField(required=False, default=False)
 
     @extend_schema(parameters=[InputSerializer], responses=FindingOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        portfolios = portfolio_list_visible_to(user=request.user)
+        portfolios: QuerySet[Portfolio] | list[Portfolio] = portfolio_list_visible_to(
+            user=request.user
+        )
         if "portfolio" in data:
             portfolios = [portfolio_get_for_user(user=request.user, portfolio_id=data["portfolio"])]
         findings = ingest_selectors.findings_for_portfolios(

@@ -1,11 +1,10 @@
 """The fast path: each chunk of validated rows goes into a temporary staging
 table, then one set-based ``INSERT ... SELECT`` moves it into the model's table.
 
-* Staging on PostgreSQL is ``COPY ... FROM STDIN (FORMAT csv)`` of the frame as
-  CSV text (Arrow writes it in C++), on SQLite an ``executemany`` of one
-  prepared INSERT, elsewhere multi-row INSERTs. This is the frame-of-text
-  counterpart of ``analytics.services.positions.bulk_insert_values`` (which
-  takes typed tuples for derived series).
+* Staging goes through the one bulk writer, ``analytics.ingest.bulk_insert``:
+  on PostgreSQL ``COPY ... FROM STDIN (FORMAT csv)`` of the frame as CSV text
+  (Arrow writes it in C++), on SQLite an ``executemany`` of one prepared INSERT,
+  elsewhere multi-row INSERTs.
 * A chunk is first inserted plainly, in a savepoint: when none of its natural
   keys is in the table yet (a new file), that is all. If a key is there (a
   re-import, an amendment), the savepoint is rolled back and the chunk goes
@@ -22,16 +21,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from analytics.ingest.bulk_insert import concrete_field, field_column, rows_insert
 from analytics.ingest.parsers import ROW
-
-ROWS_PER_STATEMENT = 500
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ class Staging:
 
     @property
     def columns(self) -> list[str]:
-        return [f.column for f in self.fields]
+        return [field_column(f) for f in self.fields]
 
     def q(self, name: str) -> str:
         return self.connection.ops.quote_name(name)
@@ -56,7 +53,7 @@ class Staging:
 def staging_create(
     *, connection: BaseDatabaseWrapper, model: type[models.Model], field_names, natural_key
 ) -> Staging:
-    fields = tuple(model._meta.get_field(name) for name in field_names)
+    fields = tuple(concrete_field(model, name) for name in field_names)
     table = f"ingest_stage_{model._meta.model_name}"
     staging = Staging(
         connection=connection,
@@ -67,7 +64,7 @@ def staging_create(
     )
     q = staging.q
     definitions = [f"{q('line')} integer NOT NULL"] + [
-        f"{q(f.column)} {f.db_type(connection)}" for f in fields
+        f"{q(field_column(f))} {f.db_type(connection)}" for f in fields
     ]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {q(table)}")
@@ -93,22 +90,6 @@ def staging_drop(staging: Staging) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {staging.q(staging.table)}")
 
 
-def _copy_sql(staging: Staging) -> str:
-    q = staging.q
-    columns = ", ".join(q(c) for c in ["line", *staging.columns])
-    return f"COPY {q(staging.table)} ({columns}) FROM STDIN (FORMAT csv)"
-
-
-def _csv(frame: pd.DataFrame) -> memoryview:
-    # Arrow writes the CSV in C++ (several times faster than pandas' to_csv):
-    # every string quoted, so '' stays an empty string, and a missing value
-    # is an unquoted empty field, which COPY reads as NULL.
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    sink = pa.BufferOutputStream()
-    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
-    return memoryview(sink.getvalue())
-
-
 def staging_clear(staging: Staging) -> None:
     """Empty the staging table for the next chunk."""
     statement = "TRUNCATE" if staging.connection.vendor == "postgresql" else "DELETE FROM"
@@ -120,28 +101,12 @@ def staging_write(staging: Staging, frame: pd.DataFrame) -> int:
     """Append a validated frame (db columns + ``ROW``) to the staging table."""
     if frame.empty:
         return 0
-    columns = ["line", *staging.columns]
-    frame = frame[[ROW, *staging.columns]]
-    connection = staging.connection
-    q = staging.q
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor, cursor.cursor.copy(_copy_sql(staging)) as copy:
-            copy.write(_csv(frame))
-        return len(frame)
-    frame = frame.astype(object).where(frame.notna(), None)
-    rows = list(frame.itertuples(index=False, name=None))
-    head = f"INSERT INTO {q(staging.table)} ({', '.join(q(c) for c in columns)}) VALUES "  # noqa: S608
-    one = "({})".format(", ".join(["%s"] * len(columns)))
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.executemany(head + one, rows)
-        else:
-            for first in range(0, len(rows), ROWS_PER_STATEMENT):
-                chunk = rows[first : first + ROWS_PER_STATEMENT]
-                cursor.execute(
-                    head + ", ".join([one] * len(chunk)), [v for row in chunk for v in row]
-                )
-    return len(frame)
+    return rows_insert(
+        connection=staging.connection,
+        table=staging.table,
+        columns=["line", *staging.columns],
+        rows=frame[[ROW, *staging.columns]],
+    )
 
 
 def _references_locked(staging: Staging, frame: pd.DataFrame) -> bool:
@@ -156,7 +121,7 @@ def _references_locked(staging: Staging, frame: pd.DataFrame) -> bool:
     q = staging.q
     with staging.connection.cursor() as cursor:
         for field in staging.fields:
-            if not field.is_relation or not field.many_to_one:
+            if not isinstance(field, models.ForeignKey):
                 continue
             wanted = frame[field.column].dropna().unique().tolist()
             if not wanted:
@@ -164,7 +129,7 @@ def _references_locked(staging: Staging, frame: pd.DataFrame) -> bool:
             target = field.target_field
             cursor.execute(
                 f"SELECT COUNT(*) FROM (SELECT 1 FROM {q(target.model._meta.db_table)} r "  # noqa: S608
-                f"WHERE r.{q(target.column)} = ANY(%s) FOR KEY SHARE OF r) locked",
+                f"WHERE r.{q(field_column(target))} = ANY(%s) FOR KEY SHARE OF r) locked",
                 [wanted],
             )
             if cursor.fetchone()[0] != len(wanted):
@@ -195,7 +160,7 @@ def _triggers_off(staging: Staging, frame: pd.DataFrame) -> str | None:
     connection = staging.connection
     if connection.vendor != "postgresql":
         return None
-    if not any(f.is_relation and f.many_to_one for f in staging.fields):
+    if not any(isinstance(f, models.ForeignKey) for f in staging.fields):
         return None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -228,13 +193,13 @@ def _triggers_restore(staging: Staging, previous: str | None) -> None:
 
 def _key_join(staging: Staging, natural_key) -> str:
     q = staging.q
-    columns = [staging.model._meta.get_field(name).column for name in natural_key]
+    columns = key_columns_in_order(staging, natural_key)
     return " AND ".join(f"s.{q(c)} = t.{q(c)}" for c in columns)
 
 
 def _differs(staging: Staging, left: str, right: str, natural_key) -> str:
     q = staging.q
-    key_columns = {staging.model._meta.get_field(name).column for name in natural_key}
+    key_columns = set(key_columns_in_order(staging, natural_key))
     return (
         " OR ".join(
             f"{left}.{q(c)} IS DISTINCT FROM {right}.{q(c)}"
@@ -267,7 +232,7 @@ def chunk_store(
     staging: Staging,
     frame: pd.DataFrame,
     *,
-    extra_insert: dict[str, object] | None = None,
+    extra_insert: dict[str, Any] | None = None,
     portfolio_column: str | None = None,
     instrument_column: str | None = None,
 ) -> UpsertCounts:
@@ -319,7 +284,7 @@ def _ids(frame: pd.DataFrame, column: str | None) -> frozenset[int]:
 def _merge(
     staging: Staging,
     insert: str,
-    extra: dict[str, object],
+    extra: dict[str, Any],
     portfolio_column: str | None,
     instrument_column: str | None,
 ) -> UpsertCounts:
@@ -332,7 +297,7 @@ def _merge(
     join = _key_join(staging, natural_key)
     differs = _differs(staging, "s", "t", natural_key)
     tracked = [column for column in (portfolio_column, instrument_column) if column]
-    pk = q(staging.model._meta.pk.column)
+    pk = q(field_column(staging.model._meta.pk))
     # One pass over the chunk joined to the table gives every count and id: rows
     # grouped by their tracked ids before (t) and after (s), new or not, changed or not.
     outputs = [f"{side}.{q(column)}" for column in tracked for side in ("s", "t")] + [
@@ -379,10 +344,11 @@ def _merge(
         created=created,
         updated=updated,
         unchanged=existing - updated,
-        portfolio_ids=frozenset(ids.get(portfolio_column, ())),
-        instrument_ids=frozenset(ids.get(instrument_column, ())),
+        portfolio_ids=frozenset(ids[portfolio_column]) if portfolio_column else frozenset(),
+        instrument_ids=frozenset(ids[instrument_column]) if instrument_column else frozenset(),
     )
 
 
-def key_columns_in_order(staging: Staging, natural_key) -> list[str]:
-    return [staging.model._meta.get_field(name).column for name in natural_key]
+def key_columns_in_order(staging: Staging, natural_key: tuple[str, ...]) -> list[str]:
+    """The columns of the natural key's fields, in the key's order."""
+    return [field_column(concrete_field(staging.model, name)) for name in natural_key]

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from django.db import models
 
+from analytics.ingest.bulk_insert import concrete_field
 from analytics.ingest.currencies import ISO_4217
 from analytics.ingest.parsers import ROW
 from analytics.models import (
@@ -214,15 +215,11 @@ class KindSpec:
 
     @classmethod
     def field(cls, name: str) -> models.Field:
-        return cls.model._meta.get_field(name)
+        return concrete_field(cls.model, name)
 
     @classmethod
     def missing_columns(cls, columns) -> list[str]:
         return [c for c in cls.required if c not in columns]
-
-    @classmethod
-    def unknown_columns(cls, columns) -> list[str]:
-        return [c for c in columns if c not in cls.columns and c != ROW]
 
 
 class InstrumentsSpec(KindSpec):

@@ -86,7 +86,9 @@ def read_csv_chunks(
         ) from None
 
 
-def _cell_text(value) -> str:
+def cell_text(value: object) -> str:
+    """A workbook or JSON cell as text: dates ISO, decimals and floats as the
+    shortest decimal that round-trips, booleans ``true``/``false``, empty for None."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -131,7 +133,7 @@ def read_xlsx_chunks(
         buffer: list[list[str]] = []
         numbers: list[int] = []
         for number, values in enumerate(rows, start=2):
-            cells = [_cell_text(v) for v in values[:width]]
+            cells = [cell_text(v) for v in values[:width]]
             if any(v not in (None, "") for v in values[width:]):
                 raise FileError(f"row {number} has values beyond the header's columns", row=number)
             cells += [""] * (width - len(cells))
@@ -161,7 +163,8 @@ def read_json_rows(
             if key not in columns:
                 columns.append(key)
     names = _normalise_columns(columns, column_mapping)
-    _check_header(names) if rows else None
+    if rows:
+        _check_header(names)
     for first in range(0, len(rows), chunk_rows):
         part = rows[first : first + chunk_rows]
         cells = []
@@ -171,7 +174,7 @@ def read_json_rows(
                 value = item.get(key)
                 if isinstance(value, dict | list):
                     raise FileError(f"row {position}, field {key!r}: nested values", row=position)
-                line.append(_cell_text(value))
+                line.append(cell_text(value))
             cells.append(line)
         yield _frame(cells, names, list(range(first + 1, first + 1 + len(part))))
 

@@ -29,9 +29,6 @@ class Severity(models.TextChoices):
     ERROR = "error", "Error"
 
 
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
-
-
 class DataQualityFinding(models.Model):
     kind = models.CharField(max_length=32, choices=FindingKind.choices)
     severity = models.CharField(max_length=8, choices=Severity.choices)
@@ -67,10 +64,6 @@ class DataQualityFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.message}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_at is None
 
 
 class PortfolioDataStatus(models.Model):
@@ -113,7 +106,3 @@ class PortfolioDataStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portfolio_id} {self.date} {self.completeness:.1%} as of {self.data_as_of}"
-
-    @property
-    def is_complete(self) -> bool:
-        return self.valued == self.holdings

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from analytics.models import CorporateAction, CorporateActionKind, Instrument, Trade
-from analytics.services.imports import _after_commit_refresh
+from analytics.services.imports.after_commit import portfolios_refresh_on_commit
 from analytics.services.versions import portfolio_data_changed_mark
 from portal.models import AuditAction, User
 from portal.origins import RequestOrigin
@@ -55,5 +55,5 @@ def split_record(
             "portfolios": sorted(portfolio_ids),
         },
     )
-    _after_commit_refresh(portfolio_ids)
+    portfolios_refresh_on_commit(portfolio_ids=portfolio_ids)
     return action

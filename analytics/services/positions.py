@@ -47,24 +47,21 @@ the trade history.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date as Date
 from decimal import ROUND_HALF_EVEN, Decimal
-from itertools import islice
 
 import numpy as np
 import pandas as pd
-from django.db import connections, models, router, transaction
-from django.db.models import Q
+from django.db import transaction
 
+from analytics.ingest.bulk_insert import bulk_insert_values
 from analytics.models import (
     DERIVED_SOURCE,
     AssetClass,
     CashFlow,
     CorporateAction,
     CorporateActionKind,
-    FxRate,
     Instrument,
     Portfolio,
     PositionSnapshot,
@@ -72,13 +69,8 @@ from analytics.models import (
     Trade,
     TradeSide,
 )
+from analytics.selectors.fx import rates_to_base
 from analytics.services.versions import portfolio_data_changed_mark
-
-# Rows adapted and sent per round of bulk_insert_values: bounds the memory of one batch.
-BULK_BATCH_SIZE = 10_000
-# Multi-row INSERTs outside SQLite: 1,000 rows of ≤ 10 columns stay well below
-# PostgreSQL's 65,535 parameters per statement.
-ROWS_PER_STATEMENT = 1000
 
 _MICRO = Decimal("0.000001")
 _ZERO = Decimal(0)
@@ -107,82 +99,6 @@ def cash_instruments_get_or_create(*, currencies) -> dict[str, Instrument]:
         )
         result[currency] = instrument
     return result
-
-
-def bulk_insert_values(
-    model: type[models.Model],
-    fields: Sequence[str],
-    rows: Iterable[tuple],
-    *,
-    batch_size: int = BULK_BATCH_SIZE,
-) -> int:
-    """Insert plain value tuples (in ``fields`` order) into ``model``'s table;
-    return the count.
-
-    This is ``bulk_create`` without model instances, for the large time series
-    (snapshots, prices) whose values are already validated and typed (``Decimal``
-    for decimal columns, ``date`` for dates). No signals are sent, no defaults are
-    applied and primary keys are not returned: pass every NOT NULL column.
-
-    Why not ``bulk_create``: on SQLite it costs about 45 µs a row (model
-    instances, per-field preparation, and statements capped at 999 parameters,
-    i.e. ~124 snapshot rows), on PostgreSQL about 35 µs (psycopg parses every
-    large multi-row statement again in Python). Here SQLite gets ``executemany``
-    of one prepared single-row INSERT (about 5 µs a row, all in C), PostgreSQL
-    gets ``COPY ... FROM STDIN`` (psycopg 3's ``Copy.write_row``, a few µs a
-    row), and any other database multi-row ``INSERT ... VALUES`` statements of
-    ``ROWS_PER_STATEMENT`` rows.
-    """
-    connection = connections[router.db_for_write(model)]
-    quote = connection.ops.quote_name
-    model_fields = [model._meta.get_field(name) for name in fields]
-    date_positions = [
-        i for i, field in enumerate(model_fields) if field.get_internal_type() == "DateField"
-    ]
-    head = "INSERT INTO {} ({}) VALUES ".format(  # noqa: S608 - names from model metadata
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in model_fields),
-    )
-    placeholders = "({})".format(", ".join(["%s"] * len(model_fields)))
-    adapted_dates: dict[Date, object] = {}
-
-    def adapt(row: tuple) -> tuple:
-        if not date_positions:
-            return row
-        row = list(row)
-        for i in date_positions:
-            day = row[i]
-            if day not in adapted_dates:
-                adapted_dates[day] = connection.ops.adapt_datefield_value(day)
-            row[i] = adapted_dates[day]
-        return tuple(row)
-
-    if connection.vendor == "postgresql":
-        copy_sql = "COPY {} ({}) FROM STDIN".format(
-            quote(model._meta.db_table), ", ".join(quote(field.column) for field in model_fields)
-        )
-        written = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-                written += 1
-        return written
-
-    written = 0
-    rows = iter(rows)
-    with connection.cursor() as cursor:
-        while batch := [adapt(row) for row in islice(rows, batch_size)]:
-            if connection.vendor == "sqlite":
-                cursor.executemany(head + placeholders, batch)
-            else:
-                for first in range(0, len(batch), ROWS_PER_STATEMENT):
-                    chunk = batch[first : first + ROWS_PER_STATEMENT]
-                    cursor.execute(
-                        head + ", ".join([placeholders] * len(chunk)),
-                        [value for row in chunk for value in row],
-                    )
-            written += len(batch)
-    return written
 
 
 def _quantize(value):
@@ -284,8 +200,8 @@ def _with_split_events(events: pd.DataFrame) -> pd.DataFrame:
         .order_by("instrument_id", "ex_date", "source")
         .values_list("instrument_id", "ex_date", "ratio")
     )
-    extra = []
-    seen = set()
+    extra: list[tuple[int, Date, Decimal]] = []  # (instrument id, ex-date, quantity added)
+    seen: set[tuple[int, Date]] = set()
     for instrument_id, ex_date, ratio in splits:
         if (instrument_id, ex_date) in seen:
             continue  # the same split from two sources counts once
@@ -318,41 +234,6 @@ def _closes(*, instrument_ids, start: Date) -> pd.DataFrame:
     # Typed even when empty, so that merging on it works with no price at all.
     closes = closes.astype({"instrument_id": "int64"})
     return closes.drop_duplicates(["instrument_id", "date"], keep="first")
-
-
-def rates_to_base(*, base: str, currencies, first: Date, last: Date) -> pd.DataFrame:
-    """Rows ``(date, currency, to_base)``: Decimal units of ``base`` per unit of
-    ``currency`` on that date, from the direct pair or else the inverse pair."""
-    currencies = sorted(set(currencies) - {base})
-    if not currencies:
-        return pd.DataFrame(columns=["date", "currency", "to_base"])
-    rates = pd.DataFrame.from_records(
-        FxRate.objects.filter(date__gte=first, date__lte=last)
-        .filter(
-            Q(base_currency__in=currencies, quote_currency=base)
-            | Q(base_currency=base, quote_currency__in=currencies)
-        )
-        .order_by("date", "base_currency", "quote_currency", "source")
-        .values_list("date", "base_currency", "quote_currency", "rate"),
-        columns=["date", "base_currency", "quote_currency", "rate"],
-    )
-    direct = rates["quote_currency"] == base
-    rates["currency"] = rates["base_currency"].where(direct, rates["quote_currency"])
-    # An object column even when empty: a float column would refuse the Decimal 1
-    # that the base currency converts at (no FX rate at all must not crash).
-    rates["to_base"] = pd.Series(
-        [
-            rate if is_direct else _ONE / rate
-            for rate, is_direct in zip(rates["rate"], direct, strict=True)
-        ],
-        index=rates.index,
-        dtype=object,
-    )
-    rates["preference"] = np.where(direct, 0, 1)  # the direct pair wins over the inverse
-    rates = rates.sort_values(["date", "currency", "preference"], kind="stable")
-    return rates.drop_duplicates(["date", "currency"], keep="first")[
-        ["date", "currency", "to_base"]
-    ]
 
 
 def _snapshot_frame(*, portfolio: Portfolio, start: Date | None) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
@@ -36,6 +37,7 @@ from django.utils import timezone
 
 from analytics.engine import quality as engine
 from analytics.models import (
+    DERIVED_SOURCE,
     AssetClass,
     CorporateAction,
     DataQualityFinding,
@@ -50,7 +52,7 @@ from analytics.models import (
     Severity,
     Trade,
 )
-from analytics.services.positions import DERIVED_SOURCE, position_breaks
+from analytics.services.positions import position_breaks
 
 MARKET_KINDS = (FindingKind.STALE_PRICE, FindingKind.PRICE_GAP, FindingKind.PRICE_SPIKE)
 PORTFOLIO_KINDS = (
@@ -100,16 +102,16 @@ class ScanResult:
 def _findings_sync(*, scope: Q, drafts: Iterable[FindingDraft]) -> ScanResult:
     """Make the open findings in ``scope`` equal to ``drafts``."""
     now = timezone.now()
-    drafts = {d.fingerprint: d for d in drafts}
+    wanted = {d.fingerprint: d for d in drafts}
     existing = {f.fingerprint: f for f in DataQualityFinding.objects.filter(scope)}
     # A fingerprint may exist outside the scope (e.g. a resolved finding of another scan).
     outside = {
         f.fingerprint: f
-        for f in DataQualityFinding.objects.filter(fingerprint__in=set(drafts) - set(existing))
+        for f in DataQualityFinding.objects.filter(fingerprint__in=set(wanted) - set(existing))
     }
     existing.update(outside)
     new, changed = [], []
-    for fingerprint, draft in drafts.items():
+    for fingerprint, draft in wanted.items():
         finding = existing.get(fingerprint)
         if finding is None:
             new.append(
@@ -133,7 +135,7 @@ def _findings_sync(*, scope: Q, drafts: Iterable[FindingDraft]) -> ScanResult:
         )
         finding.last_seen_at, finding.resolved_at = now, None
         changed.append(finding)
-    gone = [f for fp, f in existing.items() if fp not in drafts and f.resolved_at is None]
+    gone = [f for fp, f in existing.items() if fp not in wanted and f.resolved_at is None]
     for finding in gone:
         finding.resolved_at = now
     DataQualityFinding.objects.bulk_create(new, batch_size=500)
@@ -158,34 +160,70 @@ def _held_instrument_ids(portfolio: Portfolio | None = None) -> set[int]:
     )
 
 
+@dataclass(frozen=True)
+class MarketHistory:
+    """What the market scan of some instruments reads (``_market_history_load``).
+
+    ``references`` is the reference date of each exchange (see the module
+    docstring), ``start`` the first date looked at (``DATA_QUALITY_LOOKBACK_DAYS``
+    before the latest reference); ``closes`` holds each instrument's closes since
+    ``start`` (one per date, the source sorting first), ``last_close`` its latest
+    close date ever, ``splits`` its ``(ex_date, ratio)`` splits, and ``peer_days``
+    the dates since ``start`` on which any instrument of an exchange has a close.
+    """
+
+    instruments: dict[int, Instrument]
+    references: dict[str, dt.date]
+    start: dt.date
+    closes: dict[int, pd.DataFrame]
+    last_close: dict[int, dt.date]
+    splits: dict[int, list[tuple[dt.date, Decimal]]]
+    peer_days: dict[str, pd.DatetimeIndex]
+
+
 @transaction.atomic
 def market_data_quality_scan(
     *, instrument_ids: Iterable[int] | None = None, as_of: dt.date | None = None
 ) -> ScanResult:
     """Stale prices, gaps and spikes of the given instruments (default: every
-    non-cash instrument any portfolio trades or reports)."""
+    non-cash instrument any portfolio trades or reports): load their history,
+    compute the findings, sync the stored ones."""
     ids = sorted(set(instrument_ids) if instrument_ids is not None else _held_instrument_ids())
     if not ids:
         return ScanResult(0, 0, 0)
+    history = _market_history_load(instrument_ids=ids, as_of=as_of)
+    drafts = _market_drafts(history) if history is not None else []
+    return _findings_sync(
+        scope=Q(portfolio=None, instrument_id__in=ids, kind__in=MARKET_KINDS), drafts=drafts
+    )
+
+
+def _market_history_load(
+    *, instrument_ids: list[int], as_of: dt.date | None
+) -> MarketHistory | None:
+    """The prices and splits the market scan needs, or None when no instrument of
+    their exchanges has any price (nothing to measure against)."""
     instruments = {
-        i.id: i for i in Instrument.objects.filter(id__in=ids).exclude(asset_class=AssetClass.CASH)
-    }
-    stale_after = settings.DATA_QUALITY_STALE_SESSIONS
-    lookback = dt.timedelta(days=settings.DATA_QUALITY_LOOKBACK_DAYS)
-    references: dict[str, dt.date | None] = {}
-    for exchange in {i.exchange for i in instruments.values()}:
-        if as_of is not None:
-            references[exchange] = as_of
-        else:
-            references[exchange] = Price.objects.filter(instrument__exchange=exchange).aggregate(
-                latest=Max("date")
-            )["latest"]
-    latest_any = max((d for d in references.values() if d), default=None)
-    if latest_any is None:
-        return _findings_sync(
-            scope=Q(portfolio=None, instrument_id__in=ids, kind__in=MARKET_KINDS), drafts=[]
+        i.id: i
+        for i in Instrument.objects.filter(id__in=instrument_ids).exclude(
+            asset_class=AssetClass.CASH
         )
-    start = latest_any - lookback
+    }
+    exchanges = {i.exchange for i in instruments.values()}
+    references: dict[str, dt.date] = {}
+    for exchange in exchanges:
+        reference = (
+            as_of
+            if as_of is not None
+            else Price.objects.filter(instrument__exchange=exchange).aggregate(latest=Max("date"))[
+                "latest"
+            ]
+        )
+        if reference is not None:
+            references[exchange] = reference
+    if not references:
+        return None
+    start = max(references.values()) - dt.timedelta(days=settings.DATA_QUALITY_LOOKBACK_DAYS)
     prices = pd.DataFrame.from_records(
         Price.objects.filter(instrument_id__in=list(instruments), date__gte=start)
         .order_by("instrument_id", "date", "source")
@@ -198,114 +236,157 @@ def market_data_quality_scan(
         .annotate(last=Max("date"))
         .values_list("instrument_id", "last")
     )
-    splits = defaultdict(list)
+    splits: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for action in CorporateAction.objects.filter(instrument_id__in=list(instruments)):
         splits[action.instrument_id].append((action.ex_date, action.ratio))
-    by_instrument = dict(tuple(prices.groupby("instrument_id"))) if len(prices) else {}
     # Sessions on which some instrument of the exchange has a close: a gap is a
     # session its peers were priced on. A session nobody on the exchange has a
     # price for is more often a closure the calendar does not know (or a feed
     # that mirrors another market's days) than a gap in one instrument.
-    peer_days: dict[str, pd.DatetimeIndex] = {}
-    for exchange in {i.exchange for i in instruments.values()}:
-        days = (
-            Price.objects.filter(instrument__exchange=exchange, date__gte=start)
-            .values_list("date", flat=True)
-            .distinct()
+    peer_days = {
+        exchange: pd.DatetimeIndex(
+            pd.to_datetime(
+                list(
+                    Price.objects.filter(instrument__exchange=exchange, date__gte=start)
+                    .values_list("date", flat=True)
+                    .distinct()
+                )
+            )
         )
-        peer_days[exchange] = pd.DatetimeIndex(pd.to_datetime(list(days)))
+        for exchange in exchanges
+    }
+    return MarketHistory(
+        instruments=instruments,
+        references=references,
+        start=start,
+        closes=dict(tuple(prices.groupby("instrument_id"))) if len(prices) else {},
+        last_close=last_close,
+        splits=splits,
+        peer_days=peer_days,
+    )
+
+
+def _market_drafts(history: MarketHistory) -> list[FindingDraft]:
+    """The stale-price, gap and spike findings of every instrument (no queries)."""
+    latest = max(history.references.values())
     drafts: list[FindingDraft] = []
-    for instrument_id, instrument in instruments.items():
-        reference = references.get(instrument.exchange) or latest_any
-        sessions = engine.trading_sessions(instrument.exchange, start, reference)
-        mic = instrument.exchange or "weekdays"
-        last = last_close.get(instrument_id)
-        if last is None:
-            drafts.append(
-                FindingDraft(
-                    kind=FindingKind.STALE_PRICE,
-                    severity=Severity.ERROR,
-                    date=reference,
-                    instrument_id=instrument_id,
-                    message=f"{instrument.identifier} has no price at all",
-                    details={"last_close": None, "reference_date": reference.isoformat()},
-                )
-            )
+    for instrument_id, instrument in history.instruments.items():
+        reference = history.references.get(instrument.exchange) or latest
+        stale = _stale_draft(instrument, reference, history.last_close.get(instrument_id))
+        if stale is not None:
+            drafts.append(stale)
+        if instrument_id not in history.last_close:
             continue
-        age = engine.sessions_since(
-            last, reference, engine.trading_sessions(instrument.exchange, last, reference)
-        )
-        if age >= stale_after:
-            drafts.append(
-                FindingDraft(
-                    kind=FindingKind.STALE_PRICE,
-                    severity=Severity.ERROR if age >= 3 * stale_after else Severity.WARNING,
-                    date=reference,
-                    instrument_id=instrument_id,
-                    message=(
-                        f"{instrument.identifier}: no new price for {age} sessions on {mic} "
-                        f"(last close {last.isoformat()}, reference {reference.isoformat()})"
-                    ),
-                    details={
-                        "last_close": last.isoformat(),
-                        "sessions": age,
-                        "exchange": mic,
-                        "reference_date": reference.isoformat(),
-                        "threshold": stale_after,
-                    },
-                    key=last.isoformat(),
-                )
-            )
-        series = by_instrument.get(instrument_id)
+        series = history.closes.get(instrument_id)
         if series is None or series.empty:
             continue
-        priced_sessions = sessions[sessions.isin(peer_days.get(instrument.exchange, sessions))]
-        missing = engine.missing_sessions(series["date"], priced_sessions)
-        for run in engine.contiguous_runs(missing, sessions)[-MAX_DAILY_FINDINGS:]:
-            drafts.append(
-                FindingDraft(
-                    kind=FindingKind.PRICE_GAP,
-                    severity=Severity.WARNING,
-                    date=run[0],
-                    instrument_id=instrument_id,
-                    message=(
-                        f"{instrument.identifier}: no price on {len(run)} session"
-                        f"{'s' if len(run) > 1 else ''} of {mic} from {run[0].isoformat()}"
-                        f" to {run[-1].isoformat()}"
-                    ),
-                    details={"missing": [d.isoformat() for d in run], "exchange": mic},
-                )
-            )
-        closes = engine.split_adjusted(
-            series["date"], series["close"].astype(float), splits.get(instrument_id, [])
+        sessions = engine.trading_sessions(instrument.exchange, history.start, reference)
+        priced_sessions = sessions[
+            sessions.isin(history.peer_days.get(instrument.exchange, sessions))
+        ]
+        drafts += _gap_drafts(instrument, series, sessions, priced_sessions)
+        drafts += _spike_drafts(instrument, series, history.splits.get(instrument_id, []))
+    return drafts
+
+
+def _stale_draft(
+    instrument: Instrument, reference: dt.date, last: dt.date | None
+) -> FindingDraft | None:
+    """An instrument with no price at all, or none for ``DATA_QUALITY_STALE_SESSIONS``
+    sessions of its exchange up to ``reference``."""
+    stale_after = settings.DATA_QUALITY_STALE_SESSIONS
+    if last is None:
+        return FindingDraft(
+            kind=FindingKind.STALE_PRICE,
+            severity=Severity.ERROR,
+            date=reference,
+            instrument_id=instrument.id,
+            message=f"{instrument.identifier} has no price at all",
+            details={"last_close": None, "reference_date": reference.isoformat()},
         )
-        spikes = engine.price_spikes(
-            series["date"],
-            closes,
-            window=settings.DATA_QUALITY_SPIKE_WINDOW,
-            sigmas=settings.DATA_QUALITY_SPIKE_SIGMAS,
-        )
-        for spike in spikes[-MAX_DAILY_FINDINGS:]:
-            drafts.append(
-                FindingDraft(
-                    kind=FindingKind.PRICE_SPIKE,
-                    severity=Severity.WARNING,
-                    date=spike.date,
-                    instrument_id=instrument_id,
-                    message=(
-                        f"{instrument.identifier}: price moved {spike.log_return:+.1%} (log) on "
-                        f"{spike.date.isoformat()}, {abs(spike.z_score):.1f} standard deviations"
-                    ),
-                    details={
-                        "log_return": round(spike.log_return, 6),
-                        "z_score": round(spike.z_score, 2),
-                        "threshold": settings.DATA_QUALITY_SPIKE_SIGMAS,
-                    },
-                )
-            )
-    return _findings_sync(
-        scope=Q(portfolio=None, instrument_id__in=ids, kind__in=MARKET_KINDS), drafts=drafts
+    age = engine.sessions_since(
+        last, reference, engine.trading_sessions(instrument.exchange, last, reference)
     )
+    if age < stale_after:
+        return None
+    mic = instrument.exchange or "weekdays"
+    return FindingDraft(
+        kind=FindingKind.STALE_PRICE,
+        severity=Severity.ERROR if age >= 3 * stale_after else Severity.WARNING,
+        date=reference,
+        instrument_id=instrument.id,
+        message=(
+            f"{instrument.identifier}: no new price for {age} sessions on {mic} "
+            f"(last close {last.isoformat()}, reference {reference.isoformat()})"
+        ),
+        details={
+            "last_close": last.isoformat(),
+            "sessions": age,
+            "exchange": mic,
+            "reference_date": reference.isoformat(),
+            "threshold": stale_after,
+        },
+        key=last.isoformat(),
+    )
+
+
+def _gap_drafts(
+    instrument: Instrument,
+    series: pd.DataFrame,
+    sessions: pd.DatetimeIndex,
+    priced_sessions: pd.DatetimeIndex,
+) -> list[FindingDraft]:
+    """One finding per run of consecutive sessions its peers were priced on and
+    it was not (the latest ``MAX_DAILY_FINDINGS`` runs)."""
+    mic = instrument.exchange or "weekdays"
+    missing = engine.missing_sessions(series["date"], priced_sessions)
+    return [
+        FindingDraft(
+            kind=FindingKind.PRICE_GAP,
+            severity=Severity.WARNING,
+            date=run[0],
+            instrument_id=instrument.id,
+            message=(
+                f"{instrument.identifier}: no price on {len(run)} session"
+                f"{'s' if len(run) > 1 else ''} of {mic} from {run[0].isoformat()}"
+                f" to {run[-1].isoformat()}"
+            ),
+            details={"missing": [d.isoformat() for d in run], "exchange": mic},
+        )
+        for run in engine.contiguous_runs(missing, sessions)[-MAX_DAILY_FINDINGS:]
+    ]
+
+
+def _spike_drafts(
+    instrument: Instrument, series: pd.DataFrame, splits: list[tuple[dt.date, Decimal]]
+) -> list[FindingDraft]:
+    """Split-adjusted log moves beyond ``DATA_QUALITY_SPIKE_SIGMAS`` rolling standard
+    deviations (the latest ``MAX_DAILY_FINDINGS``)."""
+    closes = engine.split_adjusted(series["date"], series["close"].astype(float), splits)
+    spikes = engine.price_spikes(
+        series["date"],
+        closes,
+        window=settings.DATA_QUALITY_SPIKE_WINDOW,
+        sigmas=settings.DATA_QUALITY_SPIKE_SIGMAS,
+    )
+    return [
+        FindingDraft(
+            kind=FindingKind.PRICE_SPIKE,
+            severity=Severity.WARNING,
+            date=spike.date,
+            instrument_id=instrument.id,
+            message=(
+                f"{instrument.identifier}: price moved {spike.log_return:+.1%} (log) on "
+                f"{spike.date.isoformat()}, {abs(spike.z_score):.1f} standard deviations"
+            ),
+            details={
+                "log_return": round(spike.log_return, 6),
+                "z_score": round(spike.z_score, 2),
+                "threshold": settings.DATA_QUALITY_SPIKE_SIGMAS,
+            },
+        )
+        for spike in spikes[-MAX_DAILY_FINDINGS:]
+    ]
 
 
 def _portfolio_drafts(portfolio: Portfolio, *, since: dt.date) -> list[FindingDraft]:
@@ -416,9 +497,10 @@ def _portfolio_drafts(portfolio: Portfolio, *, since: dt.date) -> list[FindingDr
         .values_list("date", "instrument_id", "price", "instrument__currency")
         .order_by("-date")
     )
-    per_kind: dict[tuple, int] = defaultdict(int)
+    per_kind: dict[tuple[str, int | str], int] = defaultdict(int)
     for day, instrument_id, price, currency in unvalued:
         name = identifiers.get(instrument_id, instrument_id)
+        key: tuple[str, int | str]
         if price is None:
             key = (FindingKind.MISSING_PRICE, instrument_id)
             if per_kind[key] >= MAX_DAILY_FINDINGS:

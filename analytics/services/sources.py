@@ -26,12 +26,11 @@ from datetime import timedelta
 import requests
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import DataFetch, DataSource, FetchOutcome, ImportOrigin, ImportStatus
-from analytics.services.imports import data_import
+from analytics.services.imports.runs import data_import
 
 MAX_BODY_BYTES = 2 * 1024 * 1024 * 1024  # refuse more than 2 GB from one fetch
 BACKOFF_BASE_SECONDS = 30
@@ -199,9 +198,3 @@ def data_sources_claim_due(*, now=None) -> list[int]:
         if won:
             claimed.append(source_id)
     return claimed
-
-
-@transaction.atomic
-def data_source_poll_now(*, source: DataSource) -> None:
-    """Ask for a fetch of ``source`` at the next beat tick."""
-    DataSource.objects.filter(pk=source.pk).update(next_poll_at=timezone.now())

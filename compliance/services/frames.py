@@ -1,12 +1,15 @@
-"""Frames for the compliance engine, loaded from the ORM for many portfolios at once.
+"""Frames for the compliance engine, for many portfolios at once.
+
+Holdings, valuations, flows and realised returns come from the shared loader,
+:mod:`analytics.selectors.frames` (its module docstring states the definitions and
+how compliance treats a gap); this module adds what only compliance needs.
 
 Conventions (see also :mod:`compliance.engine.rules`):
 
-* Holdings are the derived position snapshots of each portfolio (from its trades,
-  as ``analytics.selectors.portfolio_holdings``) at the close of its evaluation
-  date; positions reported by other sources are reconciled, not evaluated.
-  A holding without a base value (missing FX) cannot be weighed: it is left out
-  and counted in ``unvalued`` so results can say so.
+* Holdings are the derived position snapshots of each portfolio (from its trades)
+  at the close of its evaluation date; positions reported by other sources are
+  reconciled, not evaluated. A holding without a base value (missing FX) cannot be
+  weighed: it is left out and counted in ``unvalued`` so results can say so.
 * Government securities are fixed-income instruments whose sector starts with
   "Government" (the demo universe's and most vendors' classification).
 * Trade legs: each trade of the evaluation date is a security leg (signed
@@ -19,27 +22,25 @@ Conventions (see also :mod:`compliance.engine.rules`):
   count, and foreign cash earns them); a price or rate missing on a date is
   carried over at most 5 days so exchanges' different holidays do not empty the
   window, and longer gaps stay missing. The realised
-  returns the backtest uses are flow-adjusted (time-weighted) daily returns of the
-  portfolio's net assets, flows converted into the base currency at the flow
-  date's rate (a flow without a rate makes that day's return missing).
+  returns the backtest uses are the shared loader's flow-adjusted (time-weighted)
+  daily returns of net assets, flows in the base currency at the flow date's rate,
+  with every gap kept missing (a day without a valuation, the day after it, a
+  flow without a rate).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Max
 
-from analytics.engine.flows import daily_time_weighted_returns
 from analytics.models import (
     DERIVED_SOURCE,
     AssetClass,
     BenchmarkReturn,
-    CashFlow,
     FxRate,
     Instrument,
     Portfolio,
@@ -48,7 +49,9 @@ from analytics.models import (
     Trade,
     TradeSide,
 )
-from analytics.services.positions import cash_identifier, rates_to_base
+from analytics.selectors import frames as shared_frames
+from analytics.selectors.fx import rates_to_base
+from analytics.services.positions import cash_identifier
 from compliance.engine.risk import holdings_returns
 
 HOLDING_COLUMNS = [
@@ -65,15 +68,6 @@ HOLDING_COLUMNS = [
     "shares_outstanding",
     "is_government",
 ]
-_INSTRUMENT_FIELDS = {
-    "identifier": "instrument__identifier",
-    "issuer": "instrument__issuer",
-    "sector": "instrument__sector",
-    "country": "instrument__country",
-    "asset_class": "instrument__asset_class",
-    "currency": "instrument__currency",
-    "shares_outstanding": "instrument__shares_outstanding",
-}
 PRICE_CARRY_DAYS = 5
 
 
@@ -115,33 +109,15 @@ def instrument_rows(instruments: Iterable[Instrument]) -> dict[int, dict]:
 
 
 def holdings_frame(*, dates: dict[int, dt.date]) -> tuple[pd.DataFrame, dict[int, int]]:
-    """Holdings of each portfolio at the close of its date in ``dates``.
+    """Holdings of each portfolio at the close of its date in ``dates``, from the shared
+    loader (:func:`analytics.selectors.frames.holdings_frame`).
 
-    Returns the frame and, per portfolio, the number of holdings left out because
-    they have no base value.
+    Returns the frame (``HOLDING_COLUMNS``) and, per portfolio, the number of holdings
+    left out because they have no base value (compliance's treatment of that gap).
     """
-    by_date: dict[dt.date, list[int]] = defaultdict(list)
-    for portfolio_id, date in dates.items():
-        by_date[date].append(portfolio_id)
-    records = []
-    for date, ids in by_date.items():
-        records.extend(
-            PositionSnapshot.objects.filter(portfolio_id__in=ids, date=date, source=DERIVED_SOURCE)
-            .exclude(quantity=0)
-            .values_list(
-                "portfolio_id",
-                "instrument_id",
-                "market_value_base",
-                "quantity",
-                *_INSTRUMENT_FIELDS.values(),
-            )
-        )
-    columns = ["portfolio", "instrument", "market_value_base", "quantity", *_INSTRUMENT_FIELDS]
-    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame = shared_frames.holdings_frame(dates=dates)
     unvalued = frame[frame["market_value_base"].isna()].groupby("portfolio").size().to_dict()
     frame = frame[frame["market_value_base"].notna()].copy()
-    for column in ("market_value_base", "quantity", "shares_outstanding"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
     frame["is_government"] = _government(frame) if len(frame) else pd.Series(dtype=bool)
     return frame[HOLDING_COLUMNS].reset_index(drop=True), {
         int(k): int(v) for k, v in unvalued.items()
@@ -163,7 +139,7 @@ def _base_per_local(portfolio: int, instrument: int, date: dt.date) -> float | N
         .values_list("market_value_base", "market_value_local")
         .first()
     )
-    if position is None:
+    if position is None or position[0] is None or position[1] is None:
         return None
     return float(position[0] / position[1])
 
@@ -393,79 +369,20 @@ def benchmark_returns(*, benchmark_ids: Iterable[int], end: dt.date, days: int) 
 
 
 def realised_returns(*, portfolio_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
-    """Flow-adjusted daily returns of net assets (dates × portfolio), last ``days`` rows."""
-    ids = list(portfolio_ids)
+    """Flow-adjusted daily returns of net assets (dates × portfolio), last ``days`` rows.
+
+    The shared definition (:func:`analytics.selectors.frames.portfolio_history`) with
+    its gaps kept as NaN; rows are ``datetime.date`` like the other return frames here.
+    A date on one portfolio's calendar and not on another's is NaN for the other.
+    """
     start = end - dt.timedelta(days=int((days + 1) * 7 / 5) + 30)
-
-    values = (
-        PositionSnapshot.objects.filter(
-            portfolio_id__in=ids, source=DERIVED_SOURCE, date__gte=start, date__lte=end
-        )
-        .values("portfolio_id", "date")
-        .annotate(
-            total=Sum("market_value_base"),
-            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
-        )
-    )
-    frame = pd.DataFrame.from_records(
-        list(values), columns=["portfolio_id", "date", "total", "unvalued"]
-    )
-    if frame.empty:
+    returns = shared_frames.portfolio_history(
+        portfolio_ids=portfolio_ids, last=end, first=start
+    ).returns
+    if returns.empty:
         return pd.DataFrame()
-    # A date with an unvalued holding has no net assets (never a partial sum).
-    frame["total"] = frame["total"].astype(np.float64).where(frame["unvalued"] == 0)
-    valuations = frame.pivot_table(
-        index="date", columns="portfolio_id", values="total", dropna=False
+    table = returns.pivot_table(
+        index="date", columns="portfolio", values="return", aggfunc="first", dropna=False
     )
-    valuations = valuations.sort_index()
-    flows = CashFlow.objects.filter(portfolio_id__in=ids, date__gte=start, date__lte=end)
-    flow_rows = _flows_in_base(flows)
-    flow_table = None
-    if not flow_rows.empty:
-        # A flow dated on a day without valuations counts on the next valuation date.
-        dates = pd.Index(valuations.index)
-        position = dates.searchsorted(flow_rows["date"], side="left")
-        flow_rows = flow_rows[position < len(dates)].assign(
-            date=dates[position[position < len(dates)]]
-        )
-        flow_table = flow_rows.pivot_table(
-            index="date", columns="portfolio_id", values="amount", aggfunc="sum"
-        ).reindex(index=valuations.index, columns=valuations.columns)
-    returns = daily_time_weighted_returns(valuations, flow_table)
-    # The engine reads a NaN flow as no flow; a flow without an FX rate is unknown instead.
-    for day, portfolio_id in flow_rows.loc[
-        flow_rows["amount"].isna(), ["date", "portfolio_id"]
-    ].itertuples(index=False):
-        if portfolio_id in returns.columns:
-            returns.loc[day, portfolio_id] = np.nan
-    return returns.iloc[1:].tail(days)
-
-
-def _flows_in_base(flows) -> pd.DataFrame:
-    """External flows ``(date, portfolio_id, amount)`` converted into each portfolio's base
-    currency at the flow date's rate; NaN where there is no rate (never 1.0)."""
-    rows = pd.DataFrame.from_records(
-        list(
-            flows.values_list(
-                "date", "portfolio_id", "amount", "currency", "portfolio__base_currency"
-            )
-        ),
-        columns=["date", "portfolio_id", "amount", "currency", "base"],
-    )
-    if rows.empty:
-        return rows[["date", "portfolio_id", "amount"]]
-    rows["amount"] = rows["amount"].astype(np.float64)
-    converted = []
-    for base, group in rows.groupby("base"):
-        rates = rates_to_base(
-            base=base,
-            currencies=group["currency"].unique(),
-            first=group["date"].min(),
-            last=group["date"].max(),
-        )
-        rates["to_base"] = rates["to_base"].astype(np.float64)
-        group = group.merge(rates, on=["date", "currency"], how="left")
-        group.loc[group["currency"] == base, "to_base"] = 1.0
-        group["amount"] = group["amount"] * group["to_base"]
-        converted.append(group)
-    return pd.concat(converted, ignore_index=True)[["date", "portfolio_id", "amount"]]
+    table.index = pd.Index(table.index.date, name="date")
+    return table.tail(days)

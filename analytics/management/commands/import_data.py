@@ -1,7 +1,7 @@
 """``python manage.py import_data KIND FILE [--dry-run] [--skip-invalid] [--source NAME]``
 
 Imports a CSV, XLSX or JSON file of instruments, trades, positions, prices, FX
-rates or cash flows through ``analytics.services.imports.data_import``. Exit code
+rates or cash flows through ``analytics.services.imports.runs.data_import``. Exit code
 0 when the rows were committed (or the dry run found no errors), 1 when rows were
 rejected and nothing was committed, or the file could not be read; the rejected
 rows are listed (the first 20) and written in full to the report file.
@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from analytics.ingest.kinds import SPECS
 from analytics.ingest.parsers import format_from_name
 from analytics.models import ImportOrigin, ImportStatus
-from analytics.services.imports import data_import
+from analytics.services.imports.runs import data_import
 from portal.models import User
 
 SHOWN_ERRORS = 20

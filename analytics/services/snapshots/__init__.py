@@ -1,4 +1,9 @@
-"""Analytics snapshots: load a portfolio's frames, run the engine, store the result.
+"""Analytics snapshots: load a portfolio's frames, compute the sections, store the result.
+
+Load → compute → store: ``snapshot_result_compute`` loads the frames
+(:mod:`.frames`, through the shared loader :mod:`analytics.selectors.frames`) and
+computes the returns and sections (:mod:`.returns`, :mod:`.sections`);
+``snapshot_compute`` claims the row, calls it and stores the result or the failure.
 
 Lifecycle (see ``AnalyticsSnapshot``):
 
@@ -23,26 +28,18 @@ data cannot support holds ``{"available": false, "reason": ...}``.
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from analytics.engine.metrics import ReturnsDataError
-from analytics.models import (
-    DERIVED_SOURCE,
-    AnalyticsSnapshot,
-    Portfolio,
-    PositionSnapshot,
-    SnapshotStatus,
-)
-from analytics.services.snapshots import attribution, performance, risk
+from analytics.models import AnalyticsSnapshot, Portfolio, SnapshotStatus
+from analytics.selectors.portfolios import portfolio_latest_position_date
 from analytics.services.snapshots.frames import portfolio_frames_load
-from analytics.services.snapshots.jsonify import clean, series
 from analytics.services.snapshots.returns import portfolio_returns
+from analytics.services.snapshots.sections import snapshot_sections
 from portal.task_queue import task_send, task_send_on_commit
 
 logger = logging.getLogger(__name__)
@@ -52,10 +49,9 @@ CONFIDENCE = 0.95
 
 
 def portfolio_as_of(*, portfolio: Portfolio) -> dt.date | None:
-    """The latest date with derived positions (the key's as-of date), or None."""
-    return PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE).aggregate(
-        latest=Max("date")
-    )["latest"]
+    """The as-of date of the portfolio's current snapshot key: its latest date with
+    derived positions, or None."""
+    return portfolio_latest_position_date(portfolio=portfolio)
 
 
 def snapshot_request(*, portfolio: Portfolio, enqueue: bool = True) -> AnalyticsSnapshot | None:
@@ -103,102 +99,45 @@ def snapshot_compute(*, snapshot_id: int) -> AnalyticsSnapshot | None:
         result = snapshot_result_compute(portfolio=snapshot.portfolio, as_of=snapshot.as_of)
     except Exception as error:  # stored on the row for users and the nightly retry
         logger.exception("snapshot %s failed", snapshot_id)
-        AnalyticsSnapshot.objects.filter(pk=snapshot_id).update(
-            status=SnapshotStatus.FAILED,
-            error=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
-        )
-        snapshot.refresh_from_db()
-        return snapshot
-    current = Portfolio.objects.values_list("data_version", flat=True).get(pk=snapshot.portfolio_id)
+        _store_failure(snapshot_id=snapshot_id, error=error)
+    else:
+        _store_result(snapshot=snapshot, result=result)
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def _store_failure(*, snapshot_id: int, error: Exception) -> None:
     AnalyticsSnapshot.objects.filter(pk=snapshot_id).update(
+        status=SnapshotStatus.FAILED,
+        error=f"{type(error).__name__}: {error}",
+        finished_at=timezone.now(),
+    )
+
+
+def _store_result(*, snapshot: AnalyticsSnapshot, result: dict) -> None:
+    """Store ``done`` with the result, stale if the portfolio's data moved on meanwhile."""
+    current = Portfolio.objects.values_list("data_version", flat=True).get(pk=snapshot.portfolio_id)
+    AnalyticsSnapshot.objects.filter(pk=snapshot.pk).update(
         status=SnapshotStatus.DONE,
         result=result,
         finished_at=timezone.now(),
         error="",
         stale=current != snapshot.data_version,
     )
-    snapshot.refresh_from_db()
-    return snapshot
-
-
-def _section(compute: Callable[[], dict]) -> dict:
-    """Run a section; data it cannot support becomes a reason, not a failed snapshot."""
-    try:
-        return compute()
-    except (ReturnsDataError, ValueError) as error:
-        return {"available": False, "reason": str(error)}
 
 
 def snapshot_result_compute(*, portfolio: Portfolio, as_of: dt.date) -> dict:
-    """Every section of a snapshot of ``portfolio`` on data up to ``as_of``."""
-    risk_free = settings.ANALYTICS_RISK_FREE_RATE
+    """Every section of a snapshot of ``portfolio`` on data up to ``as_of``: load its
+    frames, measure its returns, compute the sections."""
     frames = portfolio_frames_load(portfolio=portfolio, as_of=as_of)
     returns = portfolio_returns(frames)
-    daily, benchmark = returns.portfolio, returns.benchmark
-    values = frames.net_assets
-    data = {
-        "base_currency": frames.base_currency,
-        "benchmark": frames.benchmark_code,
-        "first_valuation": values.index[0] if len(values) else None,
-        "last_valuation": values.index[-1] if len(values) else None,
-        "valuations": int(values.notna().sum()),
-        "unvalued_dates": int(values.isna().sum()),
-        "returns": len(daily),
-        "gaps": returns.gaps,
-        "benchmark_uncovered": int(benchmark.isna().sum()) if benchmark is not None else None,
-        "risk_free_rate": risk_free,
-        "periods_per_year": performance.PERIODS_PER_YEAR,
-        "flow_timing": "end of day",
-    }
-    result = {"data": clean(data), "series": _series(values, daily, benchmark)}
-    if len(daily) < 2:
-        reason = {"available": False, "reason": "Fewer than two measured daily returns."}
-        for name in ("metrics", "period_returns", "calendar", "drawdowns", "rolling", "var"):
-            result[name] = reason
-    else:
-        result["metrics"] = _section(
-            lambda: performance.metrics_section(
-                daily, benchmark, risk_free=risk_free, confidence=CONFIDENCE
-            )
-        )
-        result["period_returns"] = _section(
-            lambda: performance.period_returns_section(daily, benchmark)
-        )
-        result["calendar"] = _section(lambda: performance.calendar_section(daily, benchmark))
-        result["drawdowns"] = _section(lambda: performance.drawdowns_section(daily))
-        result["rolling"] = _section(
-            lambda: performance.rolling_section(daily, benchmark, risk_free=risk_free)
-        )
-        result["var"] = _section(lambda: risk.var_section(daily))
-    result["exposures"] = _section(lambda: risk.exposures_section(frames.holdings))
-    result["attribution"] = _section(
-        lambda: attribution.brinson_section(portfolio=portfolio, frames=frames, returns=daily)
+    return snapshot_sections(
+        portfolio=portfolio,
+        frames=frames,
+        returns=returns,
+        risk_free=settings.ANALYTICS_RISK_FREE_RATE,
+        confidence=CONFIDENCE,
     )
-    result["factors"] = _section(lambda: attribution.factor_section(frames, daily))
-    result["risk_values"] = clean(
-        risk.risk_values(
-            var_rows=result["var"].get("rows", []),
-            metrics=result["metrics"] if "windows" in result["metrics"] else {"windows": {}},
-            exposures=result["exposures"],
-            relative=performance.relative_values(daily, benchmark) if len(daily) > 1 else {},
-        )
-    )
-    return result
-
-
-def _series(values, daily, benchmark) -> dict:
-    growth = (1.0 + daily).cumprod() - 1.0
-    payload = {
-        "net_assets": series(values),
-        "returns": series(daily),
-        "cumulative": series(growth),
-    }
-    if benchmark is not None:
-        covered = benchmark.fillna(0.0)
-        cumulative = (1.0 + covered).cumprod() - 1.0
-        payload["benchmark_cumulative"] = series(cumulative.where(benchmark.notna(), np.nan))
-    return payload
 
 
 def snapshots_on_data_changed(*, portfolio_ids: Iterable[int]) -> None:

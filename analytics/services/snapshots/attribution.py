@@ -67,6 +67,7 @@ def brinson_section(*, portfolio: Portfolio, frames: PortfolioFrames, returns: p
     held = held[held["period"].isin(periods)].assign(portfolio=portfolio.pk)
     bench = bench[bench["period"].isin(periods)].assign(portfolio=portfolio.pk)
     as_of = pd.Timestamp(ends[-1])
+    groupings: dict[str, dict] = {}
     result = {
         "available": True,
         "benchmark": frames.benchmark_code,
@@ -75,7 +76,7 @@ def brinson_section(*, portfolio: Portfolio, frames: PortfolioFrames, returns: p
             "portfolio": held.attrs.get("dropped", {}),
             "benchmark": bench.attrs.get("dropped", {}),
         },
-        "groupings": {},
+        "groupings": groupings,
     }
     for by in GROUPINGS:
         table = brinson_fachler_table(held, bench, by=by)
@@ -86,7 +87,7 @@ def brinson_section(*, portfolio: Portfolio, frames: PortfolioFrames, returns: p
                 continue  # history too short for this window
             chosen = [p for p in periods if start is None or p > start]
             by_window[window] = _linked(table, chosen, returns)
-        result["groupings"][by] = by_window
+        groupings[by] = by_window
     return clean(result)
 
 

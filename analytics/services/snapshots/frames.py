@@ -1,47 +1,48 @@
-"""Load one portfolio's data from the ORM into the frames the engine takes.
+"""Load one portfolio's frames for a snapshot.
 
-Conventions (every section of a snapshot relies on them):
+Holdings, valuations and external flows come from the shared loader,
+:mod:`analytics.selectors.frames`, which states their definitions (base currency,
+gaps as NaN) and how snapshots treat a gap. This module adds what only snapshots
+read:
 
-* **Valuations** are the derived position snapshots (``source="derived"``):
-  net assets in the base currency = the sum of ``market_value_base`` over the
-  date's holdings, cash included. A date on which any holding lacks a base value
-  (no price, no FX rate) has *no* valuation (NaN), never a partial sum; the number
-  of such holdings is kept per date.
-* **Flows** are the external cash flows converted into the base currency at the
-  flow date's rate (direct pair, else inverse; no carry-forward). A flow without
-  a rate stays NaN and is reported, never converted at 1.0.
-* **Benchmark** returns are converted into the base currency when the
-  benchmark's currency differs: ``(1 + r_local) × fx_t / fx_{t−1} − 1`` on the
-  benchmark's own dates; a date without a rate gives NaN.
-* **Prices** for holdings-based attribution are closes converted into the base
-  currency on the same date.
+* **Benchmark** returns converted into the base currency when the benchmark's
+  currency differs: ``(1 + r_local) × fx_t / fx_{t−1} − 1`` on the benchmark's
+  own dates; a date without a rate gives NaN.
+* **Prices** for holdings-based attribution: closes converted into the base
+  currency on the same date (:func:`analytics.selectors.fx.in_base_currency`).
+* **Factor** returns: the monthly factor table.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, Sum
 
 from analytics.models import (
+    DERIVED_SOURCE,
     AssetClass,
     BenchmarkReturn,
     BenchmarkWeight,
-    CashFlow,
     FactorReturn,
     Instrument,
     Portfolio,
     PositionSnapshot,
     Price,
 )
-from analytics.services.positions import DERIVED_SOURCE, rates_to_base
+from analytics.selectors.frames import (
+    PortfolioHistory,
+    columns_as_float,
+    holdings_frame,
+    portfolio_history,
+)
+from analytics.selectors.fx import in_base_currency
 
 ATTRIBUTES = ["sector", "industry", "country", "asset_class", "currency", "issuer"]
-"""Instrument attributes carried into holdings frames (any can group exposures)."""
+"""Instrument attributes a snapshot's exposures are grouped by (holdings columns)."""
 
 
 @dataclass(frozen=True)
@@ -51,94 +52,13 @@ class PortfolioFrames:
     portfolio_id: int
     base_currency: str
     as_of: dt.date
-    net_assets: pd.Series  # net assets in base per valuation date (DatetimeIndex); NaN = unvalued
-    unvalued_holdings: pd.Series  # holdings without a base value, per valuation date
-    flows: pd.Series  # external flows in base, per flow date (NaN = no FX rate)
-    holdings: pd.DataFrame  # at as_of: instrument, identifier, name, quantity, mv base, attrs
+    history: PortfolioHistory  # valuations, flows and returns since inception, gaps as NaN
+    net_assets: pd.Series  # net assets in base per valuation date (DatetimeIndex); NaN = a gap
+    holdings: pd.DataFrame  # at as_of: the shared holdings frame (mv base NaN = unvalued)
     benchmark_code: str | None = None
     benchmark_returns: pd.Series | None = None  # daily, in base currency, benchmark's dates
     benchmark_has_weights: bool = False
     factor_returns: pd.DataFrame | None = None  # month-end × factor, monthly decimals
-    notes: list[str] = field(default_factory=list)
-
-
-def _to_float(frame: pd.DataFrame, columns: list[str]) -> None:
-    for column in columns:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
-
-
-def _valuations(portfolio: Portfolio, as_of: dt.date) -> tuple[pd.Series, pd.Series]:
-    rows = (
-        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date__lte=as_of)
-        .exclude(quantity=0)
-        .values("date")
-        .annotate(
-            total=Sum("market_value_base"),
-            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
-        )
-        .order_by("date")
-    )
-    frame = pd.DataFrame.from_records(rows, columns=["date", "total", "unvalued"])
-    index = pd.DatetimeIndex(pd.to_datetime(frame["date"]), name="date")
-    totals = pd.to_numeric(frame["total"], errors="coerce").astype(np.float64).to_numpy()
-    unvalued = frame["unvalued"].to_numpy(dtype=np.int64)
-    values = pd.Series(np.where(unvalued > 0, np.nan, totals), index=index, name="net_assets")
-    return values, pd.Series(unvalued, index=index, name="unvalued_holdings")
-
-
-def _convert(frame: pd.DataFrame, *, base: str, value: str) -> pd.DataFrame:
-    """Add ``{value}_base`` to rows with ``date`` and ``currency`` (NaN without a rate)."""
-    if frame.empty:
-        frame[f"{value}_base"] = pd.Series(dtype=np.float64)
-        return frame
-    rates = rates_to_base(
-        base=base,
-        currencies=frame["currency"].unique(),
-        first=frame["date"].min(),
-        last=frame["date"].max(),
-    )
-    rates = rates.assign(to_base=pd.to_numeric(rates["to_base"]).astype(np.float64))
-    frame = frame.merge(rates, on=["date", "currency"], how="left")
-    frame.loc[frame["currency"] == base, "to_base"] = 1.0
-    frame[f"{value}_base"] = frame[value] * frame["to_base"]
-    return frame.drop(columns="to_base")
-
-
-def _flows(portfolio: Portfolio, as_of: dt.date) -> pd.Series:
-    frame = pd.DataFrame.from_records(
-        CashFlow.objects.filter(portfolio=portfolio, date__lte=as_of).values_list(
-            "date", "amount", "currency"
-        ),
-        columns=["date", "amount", "currency"],
-    )
-    _to_float(frame, ["amount"])
-    frame = _convert(frame, base=portfolio.base_currency, value="amount")
-    if frame.empty:
-        return pd.Series(dtype=np.float64, index=pd.DatetimeIndex([], name="date"))
-    # A NaN (unconverted) flow keeps its date's total NaN.
-    by_date = frame.groupby("date")["amount_base"].agg(lambda day: day.sum(skipna=False))
-    by_date.index = pd.DatetimeIndex(pd.to_datetime(by_date.index), name="date")
-    return by_date.rename("flow")
-
-
-def holdings_frame(*, portfolio: Portfolio, date: dt.date) -> pd.DataFrame:
-    """Derived holdings of ``portfolio`` on ``date`` with instrument attributes."""
-    frame = pd.DataFrame.from_records(
-        PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE, date=date)
-        .exclude(quantity=0)
-        .values_list(
-            "instrument_id",
-            "instrument__identifier",
-            "instrument__name",
-            "quantity",
-            "market_value_base",
-            *(f"instrument__{name}" for name in ATTRIBUTES),
-        ),
-        columns=["instrument", "identifier", "name", "quantity", "market_value_base", *ATTRIBUTES],
-    )
-    _to_float(frame, ["quantity", "market_value_base"])
-    frame.insert(0, "portfolio", portfolio.pk)
-    return frame
 
 
 def _benchmark_returns(portfolio: Portfolio, as_of: dt.date) -> pd.Series | None:
@@ -153,7 +73,7 @@ def _benchmark_returns(portfolio: Portfolio, as_of: dt.date) -> pd.Series | None
     )
     if benchmark.currency != portfolio.base_currency and not frame.empty:
         frame["currency"] = benchmark.currency
-        frame = _convert(
+        frame = in_base_currency(
             frame.assign(level=1.0), base=portfolio.base_currency, value="level"
         )  # level_base is the rate itself
         rate = frame["level_base"]
@@ -181,16 +101,20 @@ def _factor_returns(as_of: dt.date) -> pd.DataFrame | None:
 
 def portfolio_frames_load(*, portfolio: Portfolio, as_of: dt.date) -> PortfolioFrames:
     """The frames of ``portfolio`` with data up to and including ``as_of``."""
-    values, unvalued = _valuations(portfolio, as_of)
+    history = portfolio_history(portfolio_ids=[portfolio.pk], last=as_of)
+    valuations = history.valuations
     benchmark = portfolio.benchmark
     return PortfolioFrames(
         portfolio_id=portfolio.pk,
         base_currency=portfolio.base_currency,
         as_of=as_of,
-        net_assets=values,
-        unvalued_holdings=unvalued,
-        flows=_flows(portfolio, as_of),
-        holdings=holdings_frame(portfolio=portfolio, date=as_of),
+        history=history,
+        net_assets=pd.Series(
+            valuations["net_assets"].to_numpy(),
+            index=pd.DatetimeIndex(valuations["date"], name="date"),
+            name="net_assets",
+        ),
+        holdings=holdings_frame(dates={portfolio.pk: as_of}),
         benchmark_code=benchmark.code if benchmark else None,
         benchmark_returns=_benchmark_returns(portfolio, as_of),
         benchmark_has_weights=bool(
@@ -221,7 +145,7 @@ def month_end_weights_and_returns(
         .values_list("date", "instrument_id", "market_value_base"),
         columns=["start", "instrument", "value"],
     )
-    _to_float(held, ["value"])
+    columns_as_float(held, ["value"])
     bench = _benchmark_weights(portfolio, starts)
     instrument_ids = set(held["instrument"]) | set(bench["instrument"])
     prices = _base_closes(portfolio, instrument_ids, sorted(set(month_ends)))
@@ -292,8 +216,8 @@ def _base_closes(portfolio: Portfolio, instrument_ids: set[int], dates: list[dt.
         columns=["instrument", "date", "close", "currency"],
     )
     closes = pd.concat([closes, cash_rows], ignore_index=True)
-    _to_float(closes, ["close"])
-    closes = _convert(closes, base=portfolio.base_currency, value="close")
+    columns_as_float(closes, ["close"])
+    closes = in_base_currency(closes, base=portfolio.base_currency, value="close")
     return closes[["instrument", "date", "close_base"]]
 
 

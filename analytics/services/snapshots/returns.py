@@ -1,12 +1,15 @@
 """Daily returns of a portfolio and its benchmark on the portfolio's valuation dates.
 
-* Returns are time-weighted with external flows counted at the **end of the day**
-  (the day's valuation already includes the flow): ``r_t = (V_t − F_t) / V_{t−1} − 1``.
-  A flow dated on a day without a valuation counts on the next valuation date.
-* A date without a valuation is a **gap**, not a flat day: its return is not
-  computed and the return of the next valuation spans the gap. An interval whose
-  flow has no FX rate cannot be measured and is left out. Every gap and left-out
-  interval is listed, so readers can tell a gap from a zero return.
+* Returns are the shared definition (:mod:`analytics.selectors.frames`):
+  time-weighted with external flows counted at the **end of the day**,
+  ``r_t = (V_t − F_t) / V_{t−1} − 1``.
+* Snapshots measure **across gaps**: a date without a valuation is a gap, not a
+  flat day; its return is not computed and the return of the next valuation spans
+  the gap (:func:`analytics.selectors.frames.returns_across_gaps`), a flow dated in
+  the gap counting on that next valuation. An interval whose flow has no FX rate,
+  or whose starting net assets are not positive, cannot be measured and is left
+  out. Every gap and left-out interval is listed, so readers can tell a gap from a
+  zero return.
 * The benchmark's daily returns are linked over each of the portfolio's valuation
   intervals. An interval the benchmark does not cover completely (before its
   first or after its last date, or containing a missing return) is NaN.
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.engine.flows import daily_time_weighted_returns
+from analytics.selectors.frames import returns_across_gaps
 from analytics.services.snapshots.frames import PortfolioFrames
 
 
@@ -28,45 +31,33 @@ class ReturnSeries:
     gaps: list[dict]  # {"date", "reason"}
 
 
-def _flows_on_valuation_dates(flows: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:
-    if flows.empty or dates.empty:
-        return pd.Series(dtype=np.float64)
-    position = dates.searchsorted(flows.index, side="left")
-    inside = position < len(dates)
-    assigned = pd.Series(flows.to_numpy()[inside], index=dates[position[inside]])
-    # sum(skipna=False): one unconverted flow makes the day's total unknown.
-    return assigned.groupby(level=0).agg(lambda day: day.sum(skipna=False))
-
-
 def portfolio_returns(frames: PortfolioFrames) -> ReturnSeries:
-    values = frames.net_assets
+    """The measured returns of ``frames``' portfolio, its benchmark over the same
+    intervals, and every gap (see the module docstring)."""
+    valuations = frames.history.valuations
+    unvalued = valuations[valuations["net_assets"].isna()]
     gaps = [
         {"date": day, "reason": f"no valuation: {count} holding(s) without a base-currency value"}
-        for day, count in frames.unvalued_holdings[values.isna()].items()
+        for day, count in zip(unvalued["date"], unvalued["unvalued_holdings"], strict=True)
     ]
-    measured = values.dropna()
-    flows = _flows_on_valuation_dates(frames.flows, measured.index)
-    returns = daily_time_weighted_returns(
-        measured.to_frame("portfolio"), flows.fillna(0.0).to_frame("portfolio"), flow_timing="end"
-    )["portfolio"].iloc[1:]
-    # The engine reads a NaN flow as "no flow"; an unconverted flow is unknown instead.
-    unknown_flow = returns.index.isin(flows.index[flows.isna()])
+    measured = returns_across_gaps(frames.history).set_index("date")
+    unknown_flow = measured["flow"].isna()
     gaps.extend(
         {"date": day, "reason": "external flow without an FX rate"}
-        for day in returns.index[unknown_flow]
+        for day in measured.index[unknown_flow]
     )
     gaps.extend(
         {"date": day, "reason": "previous net assets not positive"}
-        for day in returns.index[returns.isna() & ~unknown_flow]
+        for day in measured.index[measured["return"].isna() & ~unknown_flow]
     )
-    returns = returns[~unknown_flow]
-    returns = returns.dropna()
+    returns = measured["return"].dropna().rename("portfolio")
     benchmark = None
     if frames.benchmark_returns is not None:
-        benchmark = link_over_intervals(frames.benchmark_returns, measured.index)
+        valued_dates = frames.net_assets.dropna().index
+        benchmark = link_over_intervals(frames.benchmark_returns, valued_dates)
         benchmark = benchmark.reindex(returns.index)
     gaps.sort(key=lambda gap: gap["date"])
-    return ReturnSeries(portfolio=returns.rename("portfolio"), benchmark=benchmark, gaps=gaps)
+    return ReturnSeries(portfolio=returns, benchmark=benchmark, gaps=gaps)
 
 
 def link_over_intervals(daily: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:

@@ -2,6 +2,8 @@
 fails in the dry-run preview with its field errors and nothing is committed; a
 good file imports, and the same file again is all skipped."""
 
+import hashlib
+
 import tablib
 from django.urls import reverse
 
@@ -89,3 +91,114 @@ def test_the_admin_import_and_export_pages_render(world, client):
         reverse("admin:analytics_trade_export"), {"format": "0", "resource": "0"}
     )
     assert response.status_code == 200
+
+
+def _sent_tasks(monkeypatch) -> list[tuple]:
+    """Record the refresh tasks queued after commit instead of sending them."""
+    import analytics.tasks as tasks
+
+    sent: list[tuple] = []
+    monkeypatch.setattr(
+        tasks.portfolio_quality_scan,
+        "apply_async",
+        lambda args, kwargs=None, **options: sent.append(("scan", *args)),
+    )
+    monkeypatch.setattr(
+        tasks.positions_rebuild_and_scan,
+        "apply_async",
+        lambda args, kwargs=None, **options: sent.append(("rebuild", *args)),
+    )
+    return sent
+
+
+def test_an_admin_import_queues_the_rebuild_and_scan_once_committed(
+    world, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = _sent_tasks(monkeypatch)
+    before = world.data_version
+    with django_capture_on_commit_callbacks(execute=True):
+        result = TradeResource().import_data(
+            dataset(["GROWTH", "AAA", "2024-01-02", "buy", "100", "10", "A-1"]),
+            dry_run=False,
+            user=alice,  # the owner, who manages GROWTH
+        )
+    assert result.totals["new"] == 1
+    assert sent == [("rebuild", world.pk)]
+    world.refresh_from_db()
+    assert world.data_version == before + 1
+    event = AuditEvent.objects.get(action=AuditAction.DATA_IMPORTED)
+    assert (event.details["origin"], event.details["portfolios"]) == ("admin", [world.pk])
+
+
+def test_an_admin_dry_run_queues_nothing(
+    world, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = _sent_tasks(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        TradeResource().import_data(
+            dataset(["GROWTH", "AAA", "2024-01-02", "buy", "100", "10", "A-1"]),
+            dry_run=True,
+            user=alice,
+        )
+    assert sent == []
+    assert Trade.objects.count() == 0
+
+
+def test_an_admin_import_into_a_portfolio_the_user_may_not_manage_is_refused(
+    world, bob, monkeypatch, django_capture_on_commit_callbacks
+):
+    """bob sees GROWTH through his desk but may not change it: the portfolio reads
+    as unknown, nothing is written and nothing is queued."""
+    bob.is_staff = True
+    bob.save()
+    sent = _sent_tasks(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = TradeResource().import_data(
+            dataset(["GROWTH", "AAA", "2024-01-02", "buy", "1", "1", "A-1"]),
+            dry_run=False,
+            user=bob,
+        )
+    assert result.has_validation_errors()
+    assert "not one you may change" in result.invalid_rows[0].error_dict["portfolio"][0]
+    assert Trade.objects.count() == 0 and sent == []
+
+
+def test_admin_prices_queue_a_rebuild_of_the_portfolios_that_trade_them(
+    world, aaa, monkeypatch, django_capture_on_commit_callbacks
+):
+    TradeResource().import_data(
+        dataset(["GROWTH", "AAA", "2024-01-02", "buy", "100", "10", "A-1"]),
+        dry_run=False,
+        user=admin_user(),
+    )
+    sent = _sent_tasks(monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = PriceResource().import_data(
+            tablib.Dataset(["AAA", "2024-01-02", "10.5"], headers=["instrument", "date", "close"]),
+            dry_run=False,
+            user=UserFactory(username="root2", is_superuser=True, is_staff=True),
+        )
+    assert result.totals["new"] == 1
+    assert sent == [("rebuild", world.pk)]
+
+
+def test_an_admin_export_is_an_audited_download(world, client):
+    root = admin_user()
+    TradeResource().import_data(
+        dataset(["GROWTH", "AAA", "2024-01-02", "buy", "100", "10", "A-1"]),
+        dry_run=False,
+        user=root,
+    )
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:analytics_trade_export"),
+        {"format": "0", "resource": "0", "traderesource_external_id": "on"},
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert b"A-1" in response.content
+    event = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    assert response["X-Content-SHA256"] == hashlib.sha256(response.content).hexdigest()
+    assert response["X-Content-SHA256"] == event.details["sha256"]
+    assert event.details["size"] == len(response.content)
+    assert (event.details["model"], event.details["rows"]) == ("analytics.Trade", 1)

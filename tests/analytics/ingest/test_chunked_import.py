@@ -7,7 +7,7 @@ import io
 import pytest
 
 from analytics.models import ImportStatus, Trade
-from analytics.services.imports import data_import
+from analytics.services.imports.runs import data_import
 from tests.analytics.ingest.conftest import table_counts
 
 HEADER = "portfolio,instrument,trade_date,side,quantity,price,fees,currency,external_id"

@@ -13,7 +13,7 @@ from django.db import connection
 from analytics.ingest import bulk
 from analytics.ingest.parsers import ROW
 from analytics.models import ImportStatus, Trade
-from analytics.services.imports import data_import
+from analytics.services.imports.runs import data_import
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="session_replication_role is PostgreSQL's"

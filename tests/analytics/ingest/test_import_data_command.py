@@ -321,12 +321,12 @@ def test_dry_run_counts_and_commits_nothing(world, write, capsys):
 
 def test_a_crash_half_way_leaves_nothing_half_written(world, write, monkeypatch):
     """The upsert has written the trades when the next step fails: all rolled back."""
-    import analytics.services.imports as imports
+    import analytics.services.imports.after_commit as after_commit
 
     def explode(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "portfolio_data_changed_mark", explode)
+    monkeypatch.setattr(after_commit, "portfolio_data_changed_mark", explode)
     before = table_counts()
     with pytest.raises(RuntimeError, match="disk full"):
         run_import("trades", write("t.csv", *GOOD_TRADES))
