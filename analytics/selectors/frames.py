@@ -62,10 +62,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from analytics.engine.flows import daily_time_weighted_returns
 from analytics.models import DERIVED_SOURCE, CashFlow, PositionSnapshot
@@ -124,26 +125,42 @@ def holdings_frame(*, dates: Mapping[int, dt.date]) -> pd.DataFrame:
     return frame
 
 
+def valuation_totals(
+    *, portfolio_ids: Iterable[int], last: dt.date | None = None, first: dt.date | None = None
+) -> QuerySet[Any, dict[str, Any]]:
+    """Per portfolio and date of its calendar in ``[first, last]``: ``total`` (the sum
+    of the base values that exist, a Decimal), ``holdings`` and ``unvalued`` (how
+    many holdings lack a base value), ordered by portfolio and date. The one query
+    behind every valuation: :func:`valuations_frame` turns a date with ``unvalued``
+    holdings into a gap; the values API reports the count beside the partial sum."""
+    positions = PositionSnapshot.objects.filter(
+        portfolio_id__in=list(portfolio_ids), source=DERIVED_SOURCE
+    ).exclude(quantity=0)
+    if first is not None:
+        positions = positions.filter(date__gte=first)
+    if last is not None:
+        positions = positions.filter(date__lte=last)
+    return (
+        positions.values("portfolio_id", "date")
+        .annotate(
+            total=Sum("market_value_base"),
+            holdings=Count("id"),
+            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
+        )
+        .order_by("portfolio_id", "date")
+    )
+
+
 def valuations_frame(
     *, portfolio_ids: Iterable[int], last: dt.date, first: dt.date | None = None
 ) -> pd.DataFrame:
     """Net assets per date of each portfolio's calendar in ``[first, last]``
     (``VALUATION_COLUMNS``; NaN on a gap)."""
-    positions = PositionSnapshot.objects.filter(
-        portfolio_id__in=list(portfolio_ids), source=DERIVED_SOURCE, date__lte=last
-    ).exclude(quantity=0)
-    if first is not None:
-        positions = positions.filter(date__gte=first)
-    rows = (
-        positions.values("portfolio_id", "date")
-        .annotate(
-            total=Sum("market_value_base"),
-            unvalued=Count("id", filter=Q(market_value_base__isnull=True)),
-        )
-        .order_by("portfolio_id", "date")
-        .values_list("portfolio_id", "date", "total", "unvalued")
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=VALUATION_COLUMNS)
+    rows = [
+        (row["portfolio_id"], row["date"], row["total"], row["unvalued"])
+        for row in valuation_totals(portfolio_ids=portfolio_ids, first=first, last=last)
+    ]
+    frame = pd.DataFrame.from_records(rows, columns=VALUATION_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     frame["unvalued_holdings"] = frame["unvalued_holdings"].astype(np.int64)
     columns_as_float(frame, ["net_assets"])

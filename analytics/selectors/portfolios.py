@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Max
 
 from analytics.engine.exposure import limit_utilisation
 from analytics.models import (
@@ -18,6 +18,7 @@ from analytics.models import (
     RiskLimitMetric,
     SnapshotStatus,
 )
+from analytics.selectors.frames import valuation_totals
 
 
 @dataclass(frozen=True)
@@ -112,30 +113,15 @@ def portfolio_value_series(
     *, portfolio: Portfolio, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[ValuePoint]:
     """Net assets in the base currency at each date with positions. A date where
-    some holding lacks a base value reports how many, so a chart can mark it
-    rather than show a silent drop."""
-    positions = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE).exclude(
-        quantity=0
-    )
-    if start is not None:
-        positions = positions.filter(date__gte=start)
-    if end is not None:
-        positions = positions.filter(date__lte=end)
-    rows = (
-        positions.values("date")
-        .annotate(
-            total=Sum("market_value_base"),
-            holdings=Count("id"),
-            missing=Count("id", filter=Q(market_value_base__isnull=True)),
-        )
-        .order_by("date")
-    )
+    some holding lacks a base value reports how many beside the sum of the values
+    that exist, so a chart can mark it rather than show a silent drop."""
+    rows = valuation_totals(portfolio_ids=[portfolio.pk], first=start, last=end)
     return [
         ValuePoint(
             date=row["date"],
             net_assets_base=row["total"] or Decimal(0),
             holdings=row["holdings"],
-            missing_base_values=row["missing"],
+            missing_base_values=row["unvalued"],
         )
         for row in rows
     ]
