@@ -127,7 +127,7 @@ def holdings_frame(*, dates: Mapping[int, dt.date]) -> pd.DataFrame:
 
 def valuation_totals(
     *, portfolio_ids: Iterable[int], last: dt.date | None = None, first: dt.date | None = None
-) -> QuerySet[Any, dict[str, Any]]:
+) -> QuerySet[Any, Any]:
     """Per portfolio and date of its calendar in ``[first, last]``: ``total`` (the sum
     of the base values that exist, a Decimal), ``holdings`` and ``unvalued`` (how
     many holdings lack a base value), ordered by portfolio and date. The one query
