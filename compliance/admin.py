@@ -59,7 +59,7 @@ class RuleResultAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("recipient", "kind", "alert", "email_status", "created_at", "read_at")
+    list_display = ("recipient", "kind", "alert", "email_status", "created_at", "message__read_at")
     list_filter = ("kind", "email_status")
 
 

@@ -9,11 +9,13 @@ of every portfolio so the compliance officer's queue has alerts to work.
   first portfolio (warn only).
 """
 
+from typing import Any
+
 from django.db import transaction
 
 from analytics.models import DERIVED_SOURCE, AssetClass, Portfolio, PositionSnapshot
 from compliance.models import Rule, RuleScope
-from compliance.services.evaluation import evaluate_now
+from compliance.services.evaluation.run import evaluate_now
 from compliance.services.rules import rule_create, template_apply
 from portal.models import User
 
@@ -63,7 +65,7 @@ def _rules_create(admin: User, officer: User, portfolios: list[Portfolio]) -> in
                     portfolio=portfolio,
                 )
             )
-    house = [
+    house: list[tuple[str, str, float, dict[str, Any]]] = [
         ("Demo: single instrument ≤ 5 %", "max_instrument_weight", 0.05, {}),
         ("Demo: single sector ≤ 30 %", "max_group_weight", 0.30, {"attribute": "sector"}),
     ]

@@ -1,15 +1,17 @@
 """HTML forms of the compliance pages. They parse input; services validate
 business rules and their ValidationErrors are shown on the same form."""
 
+from __future__ import annotations
+
 import json
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from analytics.models import Instrument, TradeSide
+from analytics.models import Instrument, Portfolio, TradeSide
 from compliance.engine.templates import TEMPLATES
 from compliance.models import RULE_KIND_CHOICES, AlertState, RuleScope, Severity
-from portal.models import Team
+from portal.models import Team, User
 
 STATE_CHOICES = [("active", "Needs attention"), ("", "All states"), *AlertState.choices]
 
@@ -66,11 +68,16 @@ class AssignForm(forms.Form):
             (u.id, u.get_full_name() or u.username) for u in officers
         ]
 
+    def clean_assignee(self) -> User:
+        return User.objects.get(id=self.cleaned_data["assignee"])
+
 
 class ScopeFields(forms.Form):
     scope = forms.ChoiceField(choices=RuleScope.choices, initial=RuleScope.PORTFOLIO)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
-    portfolio = forms.ModelChoiceField(queryset=None, required=False)
+    portfolio: forms.ModelChoiceField[Portfolio] = forms.ModelChoiceField(
+        queryset=None, required=False
+    )
 
     def __init__(self, *args, portfolios=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,7 +143,7 @@ class TemplateForm(ScopeFields):
 
 
 class PreTradeForm(forms.Form):
-    portfolio = forms.ModelChoiceField(queryset=None)
+    portfolio: forms.ModelChoiceField[Portfolio] = forms.ModelChoiceField(queryset=None)
     instrument = forms.CharField(max_length=32, help_text="Identifier, e.g. AAPL")
     side = forms.ChoiceField(choices=TradeSide.choices)
     quantity = forms.DecimalField(min_value=0, max_digits=24, decimal_places=6)

@@ -1,6 +1,6 @@
 """Compliance rules, their evaluations, alerts and notifications.
 
-* A :class:`Rule` is one limit of one kind (``compliance.engine.rules.RuleKind``)
+* A :class:`Rule` is one limit of one kind (``compliance.engine.kinds.RuleKind``)
   with parameters, a scope (every portfolio, a team's portfolios, one portfolio),
   a warning level below the hard limit and a cure period.
 * An :class:`Evaluation` is one run of the rules in scope for one portfolio on one
@@ -14,7 +14,9 @@
   replaces) one :class:`AlertObservation`; only one episode per rule and portfolio
   can be current (a partial unique constraint).
 * :class:`Notification` rows are created (unique per alert, recipient, kind and
-  key) before any mail is sent, so a notification is sent at most once.
+  key) before any mail is sent, so a notification is sent at most once; what the
+  person reads in the portal (subject, body, read receipt) is its message in the
+  core's inbox (``portal.InboxMessage``), where report deliveries land too.
 
 Utilisations are floats and may be ``inf`` (a restricted name held against a
 limit of 0); PostgreSQL and SQLite store that, and every output (API, chart,
@@ -27,7 +29,7 @@ from django.db import models
 from django.db.models import Q
 
 from analytics.models import Portfolio
-from compliance.engine.rules import KINDS, RuleKind
+from compliance.engine.kinds import KINDS, KindInfo, RuleKind
 from portal.models import Team
 
 
@@ -42,7 +44,7 @@ RULE_KIND_CHOICES = [(kind.value, info.label) for kind, info in KINDS.items()]
 
 class Rule(models.Model):
     """One compliance limit. ``limit`` and ``params`` follow
-    ``compliance.engine.rules.KINDS[kind]``; ``warning_level`` is the fraction of the
+    ``compliance.engine.kinds.KINDS[kind]``; ``warning_level`` is the fraction of the
     limit at which a warning is raised (0.9: warn at 90 % utilisation). A team scope
     covers the portfolios that team is entitled to."""
 
@@ -109,18 +111,14 @@ class Rule(models.Model):
         return self.name
 
     @property
-    def kind_info(self):
+    def kind_info(self) -> KindInfo:
         return KINDS[RuleKind(self.kind)]
-
-    @property
-    def is_minimum(self) -> bool:
-        return self.kind_info.direction == "min"
 
     @property
     def scope_label(self) -> str:
         if self.scope == RuleScope.TEAM:
             return f"Team {self.team}"
-        if self.scope == RuleScope.PORTFOLIO:
+        if self.scope == RuleScope.PORTFOLIO and self.portfolio is not None:
             return self.portfolio.code
         return "All portfolios"
 
@@ -252,7 +250,7 @@ class Severity(models.TextChoices):
     BREACH = "breach", "Breach"
 
 
-SEVERITY_RANK = {Severity.WARNING: 1, Severity.BREACH: 2}
+SEVERITY_RANK: dict[str, int] = {Severity.WARNING: 1, Severity.BREACH: 2}
 
 
 class Alert(models.Model):
@@ -359,9 +357,10 @@ class EmailStatus(models.TextChoices):
 
 
 class Notification(models.Model):
-    """An in-app notification and its e-mail. The unique (alert, recipient, kind,
-    key) natural key is created before any mail is sent, so the same event never
-    notifies the same person twice."""
+    """One alert event told to one person: its in-app message (in the portal's
+    inbox, which holds the subject, body and read receipt) and its e-mail. The
+    unique (alert, recipient, kind, key) natural key is created before any mail is
+    sent, so the same event never notifies the same person twice."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
     recipient = models.ForeignKey(
@@ -369,14 +368,17 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=16, choices=NotificationKind.choices)
     key = models.CharField(max_length=64, help_text="Which occurrence (e.g. the date).")
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
+    # RESTRICT: the inbox message cannot go while its notification exists (that
+    # would let the event notify again), but both go when the recipient does.
+    message = models.OneToOneField(
+        "portal.InboxMessage", on_delete=models.RESTRICT, related_name="compliance_notification"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
     email_status = models.CharField(
         max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_message_id = models.CharField(max_length=255, blank=True)
     email_error = models.TextField(blank=True)
 
     class Meta:
@@ -386,7 +388,6 @@ class Notification(models.Model):
                 fields=["alert", "recipient", "kind", "key"], name="compliance_notification_once"
             )
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.kind} {self.alert_id}"
@@ -420,6 +421,8 @@ class Digest(models.Model):
         max_length=16, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
 
     class Meta:
         constraints = [

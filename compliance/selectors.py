@@ -13,11 +13,13 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from analytics.models import Instrument
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from analytics.selectors.portfolios import Holding, portfolio_holdings
-from compliance.engine.rules import RuleKind
+from compliance.engine.kinds import RuleKind
 from compliance.models import (
     Alert,
+    AlertObservation,
     AlertState,
     Notification,
     Rule,
@@ -98,7 +100,8 @@ def alert_history(*, alert: Alert) -> QuerySet[AuditEvent]:
     ).order_by("created_at", "id")
 
 
-def alert_observations(*, alert: Alert):
+def alert_observations(*, alert: Alert) -> QuerySet[AlertObservation]:
+    """The alert's observations, one per evaluated day, oldest first."""
     return alert.observations.order_by("as_of")
 
 
@@ -114,12 +117,6 @@ def rule_utilisation_series(
     for result in results.order_by("as_of", "evaluation_id"):
         latest[result.as_of] = result
     return list(latest.values())
-
-
-@dataclass(frozen=True)
-class CausingHolding:
-    holding: Holding
-    reason: str
 
 
 def alert_causing_holdings(*, alert: Alert) -> tuple[dt.date | None, list[Holding]]:
@@ -138,8 +135,6 @@ def alert_causing_holdings(*, alert: Alert) -> tuple[dt.date | None, list[Holdin
     ):
         listed = set(params.get("identifiers", [])) | names
         issuers = set(params.get("issuers", []))
-        from analytics.models import Instrument
-
         issuer_of = dict(
             Instrument.objects.filter(id__in=[h.instrument_id for h in holdings]).values_list(
                 "id", "issuer"
@@ -157,8 +152,6 @@ def alert_causing_holdings(*, alert: Alert) -> tuple[dt.date | None, list[Holdin
         RuleKind.DIVERSIFIED_FUND,
     ):
         attribute = params.get("attribute", "issuer")
-        from analytics.models import Instrument
-
         values = dict(
             Instrument.objects.filter(id__in=[h.instrument_id for h in holdings]).values_list(
                 "id", attribute
@@ -204,6 +197,6 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
         Notification.objects.filter(
             recipient=user, alert__portfolio__in=portfolio_list_visible_to(user=user)
         )
-        .select_related("alert", "alert__portfolio", "alert__rule")
+        .select_related("alert", "alert__portfolio", "alert__rule", "message")
         .order_by("-created_at", "-id")
     )

@@ -8,7 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from plotly.utils import PlotlyJSONEncoder
@@ -16,17 +17,19 @@ from plotly.utils import PlotlyJSONEncoder
 from analytics.presentation.figures import utilisation_figure
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance import forms, selectors
-from compliance.engine.rules import KINDS
+from compliance.engine.kinds import KINDS
 from compliance.engine.templates import TEMPLATES
+from compliance.models import Alert, RuleScope
 from compliance.services import alerts as alert_services
 from compliance.services import notifications as notification_services
 from compliance.services import rules as rule_services
-from compliance.services.evaluation import pretrade_check
+from compliance.services.evaluation.pretrade import pretrade_check
+from portal.authenticated import AuthenticatedHttpRequest
 from portal.models import Role, User
 from portal.origins import RequestOrigin
 
 
-def _add_errors(form, error: ValidationError) -> None:
+def _add_errors(form: Form, error: ValidationError) -> None:
     """Show a service's ValidationError on the form (unknown fields as form errors)."""
     if hasattr(error, "error_dict"):
         for field, errors in error.message_dict.items():
@@ -36,7 +39,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 @login_required
-def alert_queue(request: HttpRequest) -> HttpResponse:
+def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The compliance officer's queue: filters, and bulk acknowledge (POST)."""
     visible = portfolio_list_visible_to(user=request.user).order_by("code")
     rules = selectors.rule_list_for_user(user=request.user).order_by("name")
@@ -93,7 +96,8 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _officers_for(alert):
+def _officers_for(alert: Alert) -> list[User]:
+    """Active compliance officers and administrators entitled to the alert's portfolio."""
     officers = User.objects.filter(is_active=True, role__in=[Role.COMPLIANCE_OFFICER, Role.ADMIN])
     return [
         u
@@ -102,7 +106,8 @@ def _officers_for(alert):
     ]
 
 
-ACTIONS = {
+# Each decision of ``alert_services.ALERT_ACTIONS``: its form and its success message.
+ACTIONS: dict[str, tuple[type[Form], str]] = {
     "acknowledge": (forms.CommentForm, "Acknowledged."),
     "resolve": (forms.CommentForm, "Resolved."),
     "reopen": (forms.CommentForm, "Reopened."),
@@ -112,66 +117,39 @@ ACTIONS = {
 }
 
 
-def _run_action(action, alert, user, data, request):
-    if action == "acknowledge":
-        return alert_services.alert_acknowledge(
-            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
-        )
-    if action == "resolve":
-        return alert_services.alert_resolve(
-            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
-        )
-    if action == "reopen":
-        return alert_services.alert_reopen(
-            alert=alert, user=user, comment=data["comment"], origin=RequestOrigin.of(request)
-        )
-    if action == "waive":
-        return alert_services.alert_waive(
-            alert=alert, user=user, reason=data["reason"], origin=RequestOrigin.of(request)
-        )
-    if action == "snooze":
-        return alert_services.alert_snooze(
-            alert=alert,
-            user=user,
-            until=data["until"],
-            comment=data["comment"],
-            origin=RequestOrigin.of(request),
-        )
-    assignee = User.objects.get(id=data["assignee"])
-    return alert_services.alert_assign(
-        alert=alert, user=user, assignee=assignee, origin=RequestOrigin.of(request)
-    )
+def _action_form(action: str, *, officers: list[User], data: QueryDict | None = None) -> Form:
+    if action == "assign":
+        return forms.AssignForm(data, prefix=action, officers=officers)
+    form_class, _ = ACTIONS[action]
+    return form_class(data, prefix=action)
 
 
 @login_required
-def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+def alert_detail(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
     alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
     officers = _officers_for(alert)
-    action_forms = {
-        name: (
-            form_class(prefix=name, officers=officers)
-            if name == "assign"
-            else form_class(prefix=name)
-        )
-        for name, (form_class, _) in ACTIONS.items()
-    }
+    action_forms = {name: _action_form(name, officers=officers) for name in ACTIONS}
     failed_action = None
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             return HttpResponse("Unknown action.", status=400)
         alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id, decide=True)
-        form_class, done = ACTIONS[action]
-        kwargs = {"officers": officers} if action == "assign" else {}
-        form = form_class(request.POST, prefix=action, **kwargs)
+        form = _action_form(action, officers=officers, data=request.POST)
         action_forms[action] = form
         if form.is_valid():
             try:
-                _run_action(action, alert, request.user, form.cleaned_data, request)
+                alert_services.alert_decide(
+                    action=action,
+                    alert=alert,
+                    user=request.user,
+                    origin=RequestOrigin.of(request),
+                    **form.cleaned_data,
+                )
             except ValidationError as error:
                 _add_errors(form, error)
             else:
-                messages.success(request, done)
+                messages.success(request, ACTIONS[action][1])
                 return redirect("compliance:alert-detail", alert_id=alert.id)
         failed_action = action
     series = selectors.rule_utilisation_series(rule=alert.rule, portfolio_id=alert.portfolio_id)
@@ -203,9 +181,8 @@ def _portfolio_choices(user):
     return portfolio_list_visible_to(user=user).order_by("code")
 
 
-def _scope_target(data):
-    from compliance.models import RuleScope
-
+def _scope_target(data: dict) -> dict:
+    """The scope fields of a rule or template form as the services take them."""
     return {
         "scope": data["scope"],
         "team": data["team"] if data["scope"] == RuleScope.TEAM else None,
@@ -214,7 +191,7 @@ def _scope_target(data):
 
 
 @login_required
-def rule_list(request: HttpRequest) -> HttpResponse:
+def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Rules that apply to the user's portfolios, and (for those who configure
     rules) forms to add a rule or apply a regulatory template."""
     portfolios = _portfolio_choices(request.user)
@@ -284,7 +261,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def rule_detail(request: HttpRequest, rule_id: int) -> HttpResponse:
+def rule_detail(request: AuthenticatedHttpRequest, rule_id: int) -> HttpResponse:
     rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
     can_configure = rule_services.user_can_configure_rules(request.user)
     initial = {
@@ -339,7 +316,7 @@ def rule_detail(request: HttpRequest, rule_id: int) -> HttpResponse:
 
 
 @login_required
-def pretrade(request: HttpRequest) -> HttpResponse:
+def pretrade(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Which rules a proposed trade would warn on or breach; changes nothing."""
     portfolios = _portfolio_choices(request.user)
     form = forms.PreTradeForm(request.POST or None, portfolios=portfolios)
@@ -367,7 +344,7 @@ def pretrade(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     notifications = selectors.notification_list_for_user(user=request.user)
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
     return render(request, "compliance/notifications.html", {"page": page})
@@ -375,12 +352,12 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+def notifications_mark_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("notifications") if i.isdigit()]
     if request.POST.get("all"):
         ids = list(
             selectors.notification_list_for_user(user=request.user)
-            .filter(read_at__isnull=True)
+            .filter(message__read_at__isnull=True)
             .values_list("id", flat=True)
         )
     count = notification_services.notification_mark_read(user=request.user, notification_ids=ids)

@@ -3,13 +3,13 @@
 utilisation history and the pre-trade check. Bad input is a 400 with field errors."""
 
 import math
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,12 +20,14 @@ from compliance.engine.templates import TEMPLATES
 from compliance.models import RULE_KIND_CHOICES, AlertState, RuleScope, Severity
 from compliance.services import alerts as alert_services
 from compliance.services import rules as rule_services
-from compliance.services.evaluation import pretrade_check
+from compliance.services.evaluation.pretrade import pretrade_check
+from portal.authenticated import AuthenticatedRequest
 from portal.models import Team, User
 from portal.origins import RequestOrigin
 
 
-def _raise_400(error: ValidationError):
+def _raise_400(error: ValidationError) -> NoReturn:
+    """A service's ValidationError as DRF's 400 with the same field errors."""
     detail = (
         error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
     )
@@ -84,7 +86,7 @@ class AlertDetailSerializer(AlertOutputSerializer):
     history = serializers.SerializerMethodField()
 
     def get_history(self, alert) -> list[dict]:
-        return HistorySerializer(selectors.alert_history(alert=alert), many=True).data
+        return list(HistorySerializer(selectors.alert_history(alert=alert), many=True).data)
 
 
 class AlertFilterSerializer(serializers.Serializer):
@@ -101,6 +103,7 @@ class AlertListApi(ListAPIView):
     acknowledged or snoozed), severity, rule, portfolio, min/max age in days."""
 
     serializer_class = AlertOutputSerializer
+    request: AuthenticatedRequest
 
     @extend_schema(parameters=[AlertFilterSerializer])
     def get(self, request, *args, **kwargs):
@@ -125,7 +128,7 @@ class AlertListApi(ListAPIView):
 
 class AlertDetailApi(APIView):
     @extend_schema(responses=AlertDetailSerializer)
-    def get(self, request: Request, alert_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, alert_id: int) -> Response:
         alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
         return Response(AlertDetailSerializer(alert).data)
 
@@ -142,34 +145,29 @@ class AlertActionApi(APIView):
         assignee = serializers.CharField(required=False)
 
     @extend_schema(request=AlertActionInputSerializer, responses=AlertOutputSerializer)
-    def post(self, request: Request, alert_id: int, action: str) -> Response:
-        if action not in ("acknowledge", "resolve", "waive", "snooze", "reopen", "assign"):
+    def post(self, request: AuthenticatedRequest, alert_id: int, action: str) -> Response:
+        if action not in alert_services.ALERT_ACTIONS:
             return Response({"detail": "Unknown action."}, status=status.HTTP_404_NOT_FOUND)
         alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id, decide=True)
         payload = self.AlertActionInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        common = {"alert": alert, "user": request.user, "origin": RequestOrigin.of(request)}
+        assignee = None
+        if action == "assign":
+            assignee = User.objects.filter(username=data.get("assignee", "")).first()
         try:
-            if action == "acknowledge":
-                alert = alert_services.alert_acknowledge(comment=data["comment"], **common)
-            elif action == "resolve":
-                alert = alert_services.alert_resolve(comment=data["comment"], **common)
-            elif action == "reopen":
-                alert = alert_services.alert_reopen(comment=data["comment"], **common)
-            elif action == "waive":
-                alert = alert_services.alert_waive(reason=data["reason"], **common)
-            elif action == "snooze":
-                if "until" not in data:
-                    raise ValidationError({"until": ["This field is required."]})
-                alert = alert_services.alert_snooze(
-                    until=data["until"], comment=data["comment"], **common
-                )
-            else:
-                assignee = User.objects.filter(username=data.get("assignee", "")).first()
-                if assignee is None:
-                    raise ValidationError({"assignee": ["No such user."]})
-                alert = alert_services.alert_assign(assignee=assignee, **common)
+            if action == "snooze" and "until" not in data:
+                raise ValidationError({"until": ["This field is required."]})
+            alert = alert_services.alert_decide(
+                action=action,
+                alert=alert,
+                user=request.user,
+                origin=RequestOrigin.of(request),
+                comment=data["comment"],
+                reason=data["reason"],
+                until=data.get("until"),
+                assignee=assignee,
+            )
         except ValidationError as error:
             _raise_400(error)
         return Response(AlertOutputSerializer(alert).data)
@@ -183,7 +181,7 @@ class BulkAcknowledgeApi(APIView):
     @extend_schema(
         request=BulkAcknowledgeInputSerializer, responses=AlertOutputSerializer(many=True)
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = self.BulkAcknowledgeInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         alerts = selectors.alerts_get_for_user(
@@ -221,7 +219,8 @@ class ScopeInput(serializers.Serializer):
     team = serializers.CharField(required=False, help_text="Team name (team scope).")
     portfolio = serializers.IntegerField(required=False, help_text="Portfolio id.")
 
-    def scope_target(self, user):
+    def scope_target(self, user: User) -> dict[str, Any]:
+        """The validated scope as the rule services take it (team and portfolio looked up)."""
         data = self.validated_data
         team = portfolio = None
         if data["scope"] == RuleScope.TEAM:
@@ -246,12 +245,12 @@ class RuleListApi(APIView):
         description = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(responses=RuleOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         rules = selectors.rule_list_for_user(user=request.user).order_by("name", "id")
         return Response(RuleOutputSerializer(rules, many=True).data)
 
     @extend_schema(request=RuleCreateInputSerializer, responses={201: RuleOutputSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = self.RuleCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
@@ -283,12 +282,12 @@ class RuleDetailApi(APIView):
         description = serializers.CharField(required=False, allow_blank=True)
 
     @extend_schema(responses=RuleOutputSerializer)
-    def get(self, request: Request, rule_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, rule_id: int) -> Response:
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
         return Response(RuleOutputSerializer(rule).data)
 
     @extend_schema(request=RuleUpdateInputSerializer, responses=RuleOutputSerializer)
-    def patch(self, request: Request, rule_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, rule_id: int) -> Response:
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
         payload = self.RuleUpdateInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
@@ -304,7 +303,7 @@ class RuleDetailApi(APIView):
         return Response(RuleOutputSerializer(rule).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, rule_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, rule_id: int) -> Response:
         """Deactivate the rule (its results and alerts are kept)."""
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
         rule_services.rule_deactivate(
@@ -329,7 +328,7 @@ class RuleUtilisationApi(APIView):
         parameters=[OpenApiParameter("portfolio", int, required=True)],
         responses=UtilisationPointSerializer(many=True),
     )
-    def get(self, request: Request, rule_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, rule_id: int) -> Response:
         rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
         try:
             portfolio_id = int(request.query_params.get("portfolio", ""))
@@ -342,7 +341,7 @@ class RuleUtilisationApi(APIView):
 
 class TemplateListApi(APIView):
     @extend_schema(responses=serializers.ListSerializer(child=serializers.DictField()))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(
             [
                 {
@@ -367,7 +366,7 @@ class TemplateApplyApi(APIView):
     @extend_schema(
         request=TemplateApplyInputSerializer, responses={201: RuleOutputSerializer(many=True)}
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = self.TemplateApplyInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -426,7 +425,7 @@ class PreTradeCheckApi(APIView):
             return value
 
     @extend_schema(request=PreTradeCheckInputSerializer, responses=PreTradeResultSerializer)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = self.PreTradeCheckInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data

@@ -3,8 +3,9 @@
 * ``frames``: loading holdings, trade legs and return histories into the frames
   the pure engine takes (reads only);
 * ``rules``: creating and changing rules, applying regulatory templates;
-* ``evaluation``: requesting, running and storing evaluations (post-trade,
-  daily fan-out, manual) and the pre-trade check;
+* ``evaluation``: a package by step — requesting evaluations (post-trade, daily
+  fan-out, manual), loading their histories, computing, storing, running, and
+  the read-only pre-trade check;
 * ``alerts``: breach episodes from results, and the officer workflow;
 * ``notifications``: in-app notifications and e-mail, idempotently, and digests.
 """

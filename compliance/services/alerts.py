@@ -91,46 +91,74 @@ def alerts_observe(*, results: Sequence[RuleResult]) -> list[Alert]:
 
 
 def _observe_limit_result(result: RuleResult) -> Alert:
-    rule = result.rule
+    """A warning or breach: open an episode, or add the day to the current one."""
     alert = (
         Alert.objects.select_for_update()
-        .filter(rule=rule, portfolio_id=result.portfolio_id, is_current=True)
+        .filter(rule=result.rule, portfolio_id=result.portfolio_id, is_current=True)
         .first()
     )
     if alert is None:
-        alert = Alert.objects.create(
-            rule=rule,
-            portfolio_id=result.portfolio_id,
-            severity=result.status,
-            active=result.active,
-            opened_on=result.as_of,
-            last_observed_on=result.as_of,
-            first_utilisation=result.utilisation,
-            last_utilisation=result.utilisation,
-            peak_utilisation=result.utilisation,
-            assignee=rule.default_assignee,
-        )
-        _audit(
-            alert,
-            "opened",
-            severity=alert.severity,
-            utilisation=_json_number(result.utilisation),
-            active=result.active,
-            as_of=result.as_of.isoformat(),
-        )
-        AlertObservation.objects.create(
-            alert=alert,
-            result=result,
-            as_of=result.as_of,
-            value=result.value,
-            utilisation=result.utilisation,
-            status=result.status,
-            active=result.active,
-        )
-        notifications.alert_notify(alert=alert, kind=NotificationKind.OPENED, key="opened")
-        _escalate_if_due(alert, result.as_of)
-        return alert
+        alert = _alert_open(result)
+    else:
+        _alert_extend(alert, result)
+    _escalate_if_due(alert, result.as_of)
+    return alert
 
+
+def _alert_open(result: RuleResult) -> Alert:
+    alert = Alert.objects.create(
+        rule=result.rule,
+        portfolio_id=result.portfolio_id,
+        severity=result.status,
+        active=result.active,
+        opened_on=result.as_of,
+        last_observed_on=result.as_of,
+        first_utilisation=result.utilisation,
+        last_utilisation=result.utilisation,
+        peak_utilisation=result.utilisation,
+        assignee=result.rule.default_assignee,
+    )
+    _audit(
+        alert,
+        "opened",
+        severity=alert.severity,
+        utilisation=_json_number(result.utilisation),
+        active=result.active,
+        as_of=result.as_of.isoformat(),
+    )
+    AlertObservation.objects.create(
+        alert=alert,
+        result=result,
+        as_of=result.as_of,
+        value=result.value,
+        utilisation=result.utilisation,
+        status=result.status,
+        active=result.active,
+    )
+    notifications.alert_notify(alert=alert, kind=NotificationKind.OPENED, key="opened")
+    return alert
+
+
+def _reopen_reason(alert: Alert, result: RuleResult, *, severity_rose: bool) -> str | None:
+    """Why a decided alert reopens on this result (module docstring), or None."""
+    if not alert.is_decided:
+        return None
+    if severity_rose:
+        return "a warning became a breach"
+    if _worse(result.utilisation, alert.decision_utilisation, result.rule.reopen_margin):
+        return "utilisation rose above its level at the decision"
+    if (
+        alert.state == AlertState.SNOOZED
+        and alert.snoozed_until is not None
+        and alert.snoozed_until < result.as_of
+    ):
+        return f"the snooze until {alert.snoozed_until} has passed"
+    return None
+
+
+def _alert_extend(alert: Alert, result: RuleResult) -> None:
+    """Add (or, for a re-run of the day, replace) the day's observation, follow
+    the severity and utilisation, and reopen a decided alert that worsened."""
     AlertObservation.objects.update_or_create(
         alert=alert,
         as_of=result.as_of,
@@ -151,14 +179,7 @@ def _observe_limit_result(result: RuleResult) -> Alert:
         alert.last_utilisation = result.utilisation
     if _worse(result.utilisation, alert.peak_utilisation, 0.0):
         alert.peak_utilisation = result.utilisation
-    reopen_reason = None
-    if alert.is_decided:
-        if severity_rose:
-            reopen_reason = "a warning became a breach"
-        elif _worse(result.utilisation, alert.decision_utilisation, rule.reopen_margin):
-            reopen_reason = "utilisation rose above its level at the decision"
-        elif alert.state == AlertState.SNOOZED and alert.snoozed_until < result.as_of:
-            reopen_reason = f"the snooze until {alert.snoozed_until} has passed"
+    reopen_reason = _reopen_reason(alert, result, severity_rose=severity_rose)
     alert.save()
     if reopen_reason:
         previous = alert.state
@@ -179,8 +200,6 @@ def _observe_limit_result(result: RuleResult) -> Alert:
     elif severity_rose:
         # Still open, but it is now a hard breach: the manager must hear of it once.
         notifications.alert_notify(alert=alert, kind=NotificationKind.REOPENED, key="breach")
-    _escalate_if_due(alert, result.as_of)
-    return alert
 
 
 def _cure(result: RuleResult) -> None:
@@ -202,7 +221,8 @@ def _cure(result: RuleResult) -> None:
     )
 
 
-def _json_number(value: float | None):
+def _json_number(value: float | None) -> float | str | None:
+    """A utilisation for an audit event's JSON: infinity as ``"inf"``."""
     if value is None:
         return None
     return "inf" if value == float("inf") else value
@@ -403,7 +423,7 @@ def alert_snooze(
     *,
     alert: Alert,
     user: User,
-    until: dt.date,
+    until: dt.date | None,
     comment: str = "",
     origin: RequestOrigin | None = None,
 ) -> Alert:
@@ -482,3 +502,39 @@ def alert_assign(
         only=[assignee],
     )
     return alert
+
+
+ALERT_ACTIONS = ("acknowledge", "resolve", "reopen", "waive", "snooze", "assign")
+"""The officer's decisions by name, as the pages and the API offer them."""
+
+
+def alert_decide(
+    *,
+    action: str,
+    alert: Alert,
+    user: User,
+    origin: RequestOrigin | None = None,
+    comment: str = "",
+    reason: str = "",
+    until: dt.date | None = None,
+    assignee: User | None = None,
+) -> Alert:
+    """Take one of :data:`ALERT_ACTIONS` on ``alert``: the one entry of the pages
+    and the API. Each decision reads only its own inputs (``comment`` for
+    acknowledge, resolve, reopen and snooze; ``reason`` for waive; ``until`` for
+    snooze; ``assignee`` for assign)."""
+    if action == "acknowledge":
+        return alert_acknowledge(alert=alert, user=user, comment=comment, origin=origin)
+    if action == "resolve":
+        return alert_resolve(alert=alert, user=user, comment=comment, origin=origin)
+    if action == "reopen":
+        return alert_reopen(alert=alert, user=user, comment=comment, origin=origin)
+    if action == "waive":
+        return alert_waive(alert=alert, user=user, reason=reason, origin=origin)
+    if action == "snooze":
+        return alert_snooze(alert=alert, user=user, until=until, comment=comment, origin=origin)
+    if action == "assign":
+        if assignee is None:
+            raise ValidationError({"assignee": ["No such user."]})
+        return alert_assign(alert=alert, user=user, assignee=assignee, origin=origin)
+    raise ValueError(f"unknown alert action {action!r}; choose one of {ALERT_ACTIONS}")

@@ -17,7 +17,8 @@ from django.db import transaction
 
 from analytics.models import Portfolio
 from analytics.selectors.entitlements import portfolio_list_visible_to
-from compliance.engine.rules import RuleParameterError, RuleSpec, clean_params
+from compliance.engine.kinds import RuleParameterError, clean_params
+from compliance.engine.specs import RuleSpec
 from compliance.engine.templates import TEMPLATES, template_rules
 from compliance.models import Rule, RuleScope
 from portal.models import AuditAction, Entitlement, Role, Team, User
@@ -35,9 +36,7 @@ def user_can_configure_rules(user: User) -> bool:
     )
 
 
-def _check_scope_permission(
-    *, user: User, scope: str, team: Team | None, portfolio: Portfolio | None
-) -> None:
+def _check_scope_permission(*, user: User, scope: str, portfolio: Portfolio | None) -> None:
     if not user_can_configure_rules(user):
         raise PermissionDenied("Only administrators and compliance officers configure rules.")
     is_admin = user.is_superuser or user.role == Role.ADMIN
@@ -46,7 +45,10 @@ def _check_scope_permission(
     if (
         scope == RuleScope.PORTFOLIO
         and not is_admin
-        and not portfolio_list_visible_to(user=user).filter(id=portfolio.id).exists()
+        and (
+            portfolio is None
+            or not portfolio_list_visible_to(user=user).filter(id=portfolio.id).exists()
+        )
     ):
         raise PermissionDenied("You are not entitled to this portfolio.")
 
@@ -120,7 +122,7 @@ def rule_create(
         team=team,
         portfolio=portfolio,
     )
-    _check_scope_permission(user=user, scope=scope, team=team, portfolio=portfolio)
+    _check_scope_permission(user=user, scope=scope, portfolio=portfolio)
     rule = Rule.objects.create(
         name=name.strip(),
         kind=kind,
@@ -158,7 +160,7 @@ def rule_update(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
-    _check_scope_permission(user=user, scope=rule.scope, team=rule.team, portfolio=rule.portfolio)
+    _check_scope_permission(user=user, scope=rule.scope, portfolio=rule.portfolio)
     before = {field: getattr(rule, field) for field in EDITABLE}
     cleaned, limit, warning_level = _validated(
         kind=rule.kind,
@@ -190,7 +192,7 @@ def rule_update(
 @transaction.atomic
 def rule_deactivate(*, user: User, rule: Rule, origin: RequestOrigin | None = None) -> Rule:
     """Stop evaluating a rule; its results and alerts are kept."""
-    _check_scope_permission(user=user, scope=rule.scope, team=rule.team, portfolio=rule.portfolio)
+    _check_scope_permission(user=user, scope=rule.scope, portfolio=rule.portfolio)
     rule.is_active = False
     rule.save(update_fields=["is_active", "updated_at"])
     audit_record(actor=user, action=RULE_DEACTIVATED, target=rule, origin=origin)
@@ -243,7 +245,7 @@ def rules_by_portfolio(*, portfolio_ids: Iterable[int]) -> dict[int, list[Rule]]
     """The active rules in scope for each portfolio (system read, no user)."""
     ids = set(portfolio_ids)
     rules = list(Rule.objects.filter(is_active=True).order_by("id"))
-    team_ids = {rule.team_id for rule in rules if rule.scope == RuleScope.TEAM}
+    team_ids = {rule.team_id for rule in rules if rule.scope == RuleScope.TEAM and rule.team_id}
     team_portfolios: dict[int, set[int]] = defaultdict(set)
     for team_id, portfolio_id in Entitlement.objects.filter(
         team_id__in=team_ids, portfolio_id__in=ids
@@ -251,12 +253,13 @@ def rules_by_portfolio(*, portfolio_ids: Iterable[int]) -> dict[int, list[Rule]]
         team_portfolios[team_id].add(portfolio_id)
     result: dict[int, list[Rule]] = {pid: [] for pid in ids}
     for rule in rules:
+        targets: set[int]
         if rule.scope == RuleScope.ALL:
             targets = ids
         elif rule.scope == RuleScope.TEAM:
-            targets = team_portfolios.get(rule.team_id, set())
+            targets = team_portfolios[rule.team_id] if rule.team_id else set()
         else:
-            targets = {rule.portfolio_id} & ids
+            targets = {rule.portfolio_id} & ids if rule.portfolio_id else set()
         for portfolio_id in targets:
             result[portfolio_id].append(rule)
     return result

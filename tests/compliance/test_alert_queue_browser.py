@@ -5,7 +5,7 @@ bulk and opens one to see its holdings, utilisation chart and history."""
 import pytest
 
 from compliance.models import Alert, AlertState, Rule
-from compliance.services.evaluation import evaluate_now
+from compliance.services.evaluation.run import evaluate_now
 from tests.compliance.conftest import BUY, book, business_days
 from tests.factories import PASSWORD
 

@@ -17,7 +17,8 @@ from compliance.models import (
     RuleResult,
 )
 from compliance.selectors import alert_history
-from compliance.services.evaluation import evaluate_now, pretrade_check
+from compliance.services.evaluation.pretrade import pretrade_check
+from compliance.services.evaluation.run import evaluate_now
 from compliance.services.rules import rule_create, template_apply
 from portal.models import AuditEvent
 from tests.compliance.conftest import BUY, book, business_days, trade_trade

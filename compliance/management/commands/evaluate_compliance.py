@@ -7,11 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analytics.models import Portfolio
 from compliance.models import EvaluationTrigger
-from compliance.services.evaluation import (
-    evaluate_now,
-    evaluation_batch_start,
-    evaluations_queue,
-)
+from compliance.services.evaluation.requests import evaluation_batch_start, evaluations_queue
+from compliance.services.evaluation.run import evaluate_now
 
 
 class Command(BaseCommand):
