@@ -1,4 +1,4 @@
-"""Ingest speed: the fast path against django-import-export and a raw ``COPY``.
+"""Ingest speed: the fast path against django-import-export and a keyed ``COPY`` floor.
 
 Run (PostgreSQL; never point it at a database that matters — it truncates the
 trade table)::
@@ -12,7 +12,7 @@ One run:
 1. migrates the database and creates 50 portfolios and 500 instruments;
 2. writes a seeded trades CSV of ``--rows`` rows (streamed to disk);
 3. **fast path**: ``manage.py import_data trades FILE`` semantics through
-   ``analytics.services.imports.data_import`` — streaming parse, per-row and
+   ``analytics.services.imports.runs.data_import`` — streaming parse, per-row and
    per-field validation and the in-file duplicate check on the natural key (in a
    thread, a chunk ahead), then per chunk a staging ``COPY`` and one insert by
    natural key into ``analytics_trade`` (with its unique key, indexes, foreign
@@ -20,15 +20,20 @@ One run:
    process, so its peak RSS is its own;
 4. **django-import-export**: the admin's ``TradeResource`` on the first
    ``--sample`` rows (same validation hook, row-by-row saves), in a child process;
-5. **raw COPY**: ``COPY ... FROM STDIN (FORMAT csv)`` of the same file into a bare
-   table with the same column types and no key, index or check: the floor;
-6. **the real table alone**: the same rows, already in the database, moved into
-   ``analytics_trade`` by one ``INSERT ... SELECT`` with no validation at all — the
-   cost of its unique key, indexes and deferred foreign-key checks (which the
-   fast path replaces by locking the referenced rows once per chunk).
+5. **raw COPY** (for scale): ``COPY ... FROM STDIN (FORMAT csv)`` of the same file
+   into a bare table with the same column types and no key, index or check;
+6. **keyed COPY** (the floor): the same rows, with the portfolio and instrument ids
+   resolved beforehand (untimed), copied by one ``COPY`` into a scratch table made
+   ``LIKE analytics_trade`` with its defaults, identity, constraints and indexes —
+   the primary key, the (source, external_id) natural key, the (portfolio,
+   trade_date) and instrument indexes, the NOT NULL and CHECK constraints — and
+   without its foreign keys (``LIKE`` never copies them), so no foreign-key trigger
+   runs. Storing the rows with the keys the product needs costs this much whatever
+   the import does; the fast path's foreign-key guarantee (the referenced rows
+   re-checked and locked once per chunk) is its own cost on top.
 
-It prints rows/s for the three, the ratios against the goals (≥ 20× import-export,
-≥ 1/3 of COPY, ~100,000 rows/s) and the fast path's peak memory (goal < 500 MB).
+It prints rows/s for each, the ratios against the goals (fast path ≥ 0.5 of the keyed
+``COPY``, ≥ 20× django-import-export) and the fast path's peak memory (goal < 500 MB).
 """
 
 from __future__ import annotations
@@ -81,8 +86,9 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def prepare(rows: int, path: Path) -> None:
-    """Migrate, create the reference data, truncate trades, write the file."""
+def prepare(rows: int, path: Path) -> dict:
+    """Migrate, create the reference data, truncate trades, write the file (unless a
+    file of ``rows`` rows is there already)."""
     _setup_django()
     from django.core.management import call_command
     from django.db import connection
@@ -118,8 +124,9 @@ def prepare(rows: int, path: Path) -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE analytics_trade")
         cursor.execute("DROP TABLE IF EXISTS bench_raw_trades")
+        cursor.execute("DROP TABLE IF EXISTS bench_keyed_trades")
     if path.exists() and sum(1 for _ in path.open()) == rows + 1:
-        return
+        return {"rows": rows, "written": False}
     rng = random.Random(20240101)
     start = date(2015, 1, 2)
     with path.open("w", newline="") as handle:
@@ -142,12 +149,13 @@ def prepare(rows: int, path: Path) -> None:
                     f"EXT-{n:09d}",
                 ]
             )
+    return {"rows": rows, "written": True}
 
 
 def fast(path: Path) -> dict:
     _setup_django()
     from analytics.models import ImportStatus
-    from analytics.services.imports import data_import
+    from analytics.services.imports.runs import data_import
 
     started = time.perf_counter()
     with path.open("rb") as handle:
@@ -165,7 +173,7 @@ def fast(path: Path) -> dict:
 def fast_again(path: Path) -> dict:
     """The same file a second time: everything unchanged."""
     _setup_django()
-    from analytics.services.imports import data_import
+    from analytics.services.imports.runs import data_import
 
     started = time.perf_counter()
     with path.open("rb") as handle:
@@ -223,44 +231,72 @@ def raw_copy(path: Path) -> dict:
     return {"rows": rows, "seconds": seconds}
 
 
-def table_floor(path: Path) -> dict:
-    """What the real table costs with no validation at all: the raw rows are
-    copied into a bare table, then (timed) one ``INSERT ... SELECT`` into
-    ``analytics_trade`` (ids resolved by a hash join) and the commit, which runs
-    the deferred foreign-key checks. The fast path cannot beat this."""
-    _setup_django()
-    from django.db import connection, transaction
+KEYED_COLUMNS = (
+    "portfolio_id, instrument_id, trade_date, settle_date, side, quantity, price, fees, "
+    "currency, external_id, source, created_at"
+)
 
+
+def keyed_copy(path: Path) -> dict:
+    """The floor: one ``COPY`` of the same rows into a scratch table with the trade
+    table's keys, indexes and checks and no foreign-key triggers (module docstring).
+    Writing the id-resolved file and building the table are not timed; the ``COPY``
+    and its commit are."""
+    _setup_django()
+    from django.db import connection
+
+    from analytics.models import Instrument, Portfolio
+
+    portfolio_ids = dict(Portfolio.objects.values_list("code", "id"))
+    instrument_ids = dict(Instrument.objects.values_list("identifier", "id"))
+    keyed_path = path.with_suffix(".keyed.csv")
+    created_at = "2024-01-01 00:00:00+00"
+    with path.open(newline="") as source, keyed_path.open("w", newline="") as target:
+        reader, writer = csv.reader(source), csv.writer(target)
+        next(reader)
+        for row in reader:
+            writer.writerow(
+                [portfolio_ids[row[0]], instrument_ids[row[1]], *row[2:], "bench", created_at]
+            )
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE analytics_trade")
+        cursor.execute("DROP TABLE IF EXISTS bench_keyed_trades")
         cursor.execute(
-            "CREATE TABLE bench_raw_trades (portfolio varchar(32), instrument varchar(32), "
-            "trade_date date, settle_date date, side varchar(4), quantity numeric(24,6), "
-            "price numeric(24,6), fees numeric(24,6), currency varchar(3), "
-            "external_id varchar(64))"
+            "CREATE TABLE bench_keyed_trades (LIKE analytics_trade INCLUDING DEFAULTS "
+            "INCLUDING IDENTITY INCLUDING CONSTRAINTS INCLUDING INDEXES)"
         )
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE contype = 'f'), count(*) FILTER (WHERE contype "
+            "IN ('p', 'u', 'c')) FROM pg_constraint WHERE conrelid = %s::regclass",
+            ["bench_keyed_trades"],
+        )
+        foreign_keys, keys_and_checks = cursor.fetchone()
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'analytics_trade'::regclass "
+            "AND contype IN ('p', 'u', 'c')"
+        )
+        assert (foreign_keys, keys_and_checks) == (0, cursor.fetchone()[0])
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM pg_indexes WHERE tablename = 'bench_keyed_trades'),"
+            " (SELECT count(*) FROM pg_indexes WHERE tablename = 'analytics_trade')"
+        )
+        indexes, trade_indexes = cursor.fetchone()
+        assert indexes == trade_indexes, (indexes, trade_indexes)
+        # Autocommit: the COPY's own transaction commits when it ends, inside the timing.
+        started = time.perf_counter()
         with (
-            path.open("rb") as handle,
-            cursor.cursor.copy("COPY bench_raw_trades FROM STDIN (FORMAT csv, HEADER)") as copy,
+            keyed_path.open("rb") as handle,
+            cursor.cursor.copy(
+                f"COPY bench_keyed_trades ({KEYED_COLUMNS}) FROM STDIN (FORMAT csv)"
+            ) as copy,
         ):
             while block := handle.read(1024 * 1024):
                 copy.write(block)
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO analytics_trade (portfolio_id, instrument_id, trade_date, "
-            "settle_date, side, quantity, price, fees, currency, external_id, source, "
-            "created_at) SELECT p.id, i.id, r.trade_date, r.settle_date, r.side, r.quantity, "
-            "r.price, r.fees, r.currency, r.external_id, 'bench-floor', now() "
-            "FROM bench_raw_trades r JOIN analytics_portfolio p ON p.code = r.portfolio "
-            "JOIN analytics_instrument i ON i.identifier = r.instrument"
-        )
-        rows = cursor.rowcount
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_raw_trades")
-        cursor.execute("TRUNCATE analytics_trade")
-    return {"rows": rows, "seconds": seconds}
+        seconds = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM bench_keyed_trades")
+        rows = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_keyed_trades")
+    keyed_path.unlink()
+    return {"rows": rows, "seconds": seconds, "indexes": indexes}
 
 
 def child(phase: str, *args: str) -> dict:
@@ -291,12 +327,12 @@ def main() -> None:
     path = Path(options.file)
     if options.phase:
         result = {
-            "prepare": lambda: prepare(options.rows, path) or {},
+            "prepare": lambda: prepare(options.rows, path),
             "fast": lambda: fast(path),
             "fast_again": lambda: fast_again(path),
             "import_export": lambda: import_export(path, options.sample),
             "raw_copy": lambda: raw_copy(path),
-            "table_floor": lambda: table_floor(path),
+            "keyed_copy": lambda: keyed_copy(path),
         }[options.phase]()
         print(json.dumps(result))
         return
@@ -312,35 +348,32 @@ def main() -> None:
     fast_result = child("fast", *args)
     again = child("fast_again", *args)
     ie = None if options.skip_import_export else child("import_export", *args)
-    floor = child("raw_copy", *args)
-    table = child("table_floor", *args)
+    raw = child("raw_copy", *args)
+    floor = child("keyed_copy", *args)
 
     def rate(r):
         return r["rows"] / r["seconds"]
 
-    print(f"{'path':<44}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
+    print(f"{'path':<52}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
     lines = [
-        ("fast path (validate + stage + upsert + audit)", fast_result),
+        ("fast path (validate + stage + insert + audit)", fast_result),
         ("fast path, same file again (all unchanged)", again),
         (f"django-import-export TradeResource ({ie['rows']:,} rows)" if ie else "", ie),
-        ("raw COPY into a bare table (floor)", floor),
-        ("INSERT into analytics_trade, no checks", table),
+        ("raw COPY into a bare table (for scale)", raw),
+        (f"COPY into a keyed table ({floor['indexes']} indexes, no FK): floor", floor),
     ]
     for label, r in lines:
         if r is None:
             continue
-        print(f"{label:<44}{r['rows']:>12,}{r['seconds']:>10.2f}{rate(r):>12,.0f}")
+        print(f"{label:<52}{r['rows']:>12,}{r['seconds']:>10.2f}{rate(r):>12,.0f}")
     print()
     if ie:
         print(
             f"fast path vs django-import-export: {rate(fast_result) / rate(ie):,.1f}x (goal >= 20x)"
         )
-    print(f"fast path vs raw COPY: {rate(fast_result) / rate(floor):.2f} (goal >= 0.33)")
-    table_share = rate(table) / rate(floor)
     print(
-        f"the real table alone (its keys, indexes and 2 FK checks): {rate(table):,.0f} rows/s"
-        f" = {table_share:.2f} of raw COPY; the fast path runs at"
-        f" {rate(fast_result) / rate(table):.2f} of it"
+        f"fast path vs keyed COPY floor: {rate(fast_result) / rate(floor):.2f} (goal >= 0.5);"
+        f" the keyed COPY runs at {rate(floor) / rate(raw):.2f} of the raw COPY"
     )
     print(f"fast path peak RSS: {fast_result['peak_rss_mb']:.0f} MB (goal < 500 MB)")
     print(f"re-import peak RSS: {again['peak_rss_mb']:.0f} MB")

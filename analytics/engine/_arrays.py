@@ -9,12 +9,12 @@ ndarray, a Series indexed by the columns for a DataFrame.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-ArrayLike = np.ndarray | pd.Series | pd.DataFrame
+ArrayLike: TypeAlias = np.ndarray | pd.Series | pd.DataFrame
 Shaper = Callable[[np.ndarray], Any]
 
 
@@ -49,9 +49,13 @@ def column_dot(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     ``np.vecdot`` hands each contiguous column to BLAS, several times faster than ``einsum``
     when columns are contiguous (a pandas frame's layout); ``einsum`` wins for row-major arrays.
     """
+    products: np.ndarray
     if left.flags.f_contiguous and right.flags.f_contiguous:
-        return np.vecdot(left, right, axis=0)
-    return np.einsum("ij,ij->j", left, right)
+        # The transposes are C-contiguous views: vecdot reduces their last (contiguous) axis.
+        products = np.vecdot(left.T, right.T)
+    else:
+        products = np.einsum("ij,ij->j", left, right)
+    return products
 
 
 def constant_columns(

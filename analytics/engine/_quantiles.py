@@ -70,15 +70,17 @@ class Tails:
         weight = (self.n - 1) * q - lower
         low, high = self.order_statistic(lower), self.order_statistic(upper)
         # numpy's own lerp, exact at weight 0 and 1, which np.percentile's results depend on.
-        if weight < 0.5:
-            return low + (high - low) * weight
-        return high - (high - low) * (1.0 - weight)
+        value: np.ndarray = (
+            low + (high - low) * weight if weight < 0.5 else high - (high - low) * (1.0 - weight)
+        )
+        return value
 
     def lower_mean(self, count: int) -> np.ndarray:
         """Mean of the ``count`` smallest values of each column."""
         if count > self.lowest.shape[1]:
             raise ValueError(f"only the {self.lowest.shape[1]} smallest values were extracted")
-        return self.lowest[:, :count].mean(axis=1)
+        mean: np.ndarray = self.lowest[:, :count].mean(axis=1)
+        return mean
 
 
 def tails(

@@ -164,7 +164,8 @@ def drawdown_episodes(returns: pd.Series | np.ndarray, top: int = 5) -> list[Dra
     edges = np.diff(np.concatenate(([False], below, [False])).astype(np.int8))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     episodes = [
-        _episode(curve, labels, start, stop) for start, stop in zip(starts, stops, strict=True)
+        _episode(curve, labels, int(start), int(stop))
+        for start, stop in zip(starts, stops, strict=True)
     ]
     episodes.sort(key=lambda episode: episode.depth)
     return episodes[:top]

@@ -81,7 +81,8 @@ def _newey_west_meat(design: np.ndarray, residuals: np.ndarray, lags: int) -> np
         weight = 1.0 - lag / (lags + 1.0)
         cross = np.einsum("tip,tjp->pij", scores[lag:], scores[:-lag])
         meat += weight * (cross + cross.transpose(0, 2, 1))
-    return meat
+    covariance: np.ndarray = meat
+    return covariance
 
 
 def _solve_sample(

@@ -220,7 +220,8 @@ def _scaled_net_present_value(
     """
     exponents = -np.multiply.outer(log_growth, years)
     exponents -= exponents.max(axis=-1, keepdims=True)
-    return np.exp(exponents) @ amounts
+    present: np.ndarray = np.exp(exponents) @ amounts
+    return present
 
 
 def _log_growth_grid(sign_changes: int) -> np.ndarray:

@@ -240,9 +240,9 @@ def _block_metrics(
     # Two (T, P) work arrays serve every step in turn: fresh arrays of this size would each cost
     # page faults comparable to the arithmetic done in them. Column-major views suit the
     # reductions over dates, row-major views of the same memory suit the scans along dates.
-    buffers = [np.empty((portfolios, n)) for _ in range(2)]
-    by_column = tuple(buffer.T for buffer in buffers)
-    by_date = tuple(buffer.reshape(n, portfolios) for buffer in buffers)
+    first, second = np.empty((portfolios, n)), np.empty((portfolios, n))
+    by_column = (first.T, second.T)
+    by_date = (first.reshape(n, portfolios), second.reshape(n, portfolios))
     moments = ratios.sample_moments(block, scratch=by_column)
     shortfall = ratios.shortfall_sums(block, rate, scratch=by_column[0])
     downside = shortfall.downside_deviation(periods_per_year)
@@ -305,5 +305,6 @@ def _block_metrics(
 def _label(row: object) -> str:
     """A date as ``2024-01-31``, anything else as itself."""
     if isinstance(row, pd.Timestamp):
-        return row.strftime("%Y-%m-%d") if row == row.normalize() else row.isoformat()
+        text: str = row.strftime("%Y-%m-%d") if row == row.normalize() else row.isoformat()
+        return text
     return str(row)

@@ -24,15 +24,20 @@ Conventions
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, SupportsFloat
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from exchange_calendars import ExchangeCalendar
+
 
 @lru_cache(maxsize=64)
-def _calendar(mic: str):
+def _calendar(mic: str) -> ExchangeCalendar | None:
     import exchange_calendars as xcals
 
     try:
@@ -67,7 +72,7 @@ def sessions_since(last: dt.date, reference: dt.date, sessions: pd.DatetimeIndex
     return int(((sessions > pd.Timestamp(last)) & (sessions <= pd.Timestamp(reference))).sum())
 
 
-def missing_sessions(price_dates, sessions: pd.DatetimeIndex) -> list[dt.date]:
+def missing_sessions(price_dates: Iterable[dt.date], sessions: pd.DatetimeIndex) -> list[dt.date]:
     """Sessions between the first and last of ``price_dates`` that have no close."""
     dates = pd.DatetimeIndex(pd.to_datetime(list(price_dates))).unique().sort_values()
     if len(dates) < 2:
@@ -90,13 +95,17 @@ def contiguous_runs(days: list[dt.date], sessions: pd.DatetimeIndex) -> list[lis
     return runs
 
 
-def non_session_days(dates, sessions: pd.DatetimeIndex) -> np.ndarray:
+def non_session_days(dates: Iterable[dt.date], sessions: pd.DatetimeIndex) -> np.ndarray:
     """Boolean mask: which of ``dates`` are not sessions."""
     index = pd.DatetimeIndex(pd.to_datetime(list(dates)))
-    return ~index.isin(sessions)
+    return ~np.asarray(index.isin(sessions), dtype=bool)
 
 
-def split_adjusted(dates, closes, splits) -> np.ndarray:
+def split_adjusted(
+    dates: Iterable[dt.date],
+    closes: Iterable[float],
+    splits: Iterable[tuple[dt.date, SupportsFloat]],
+) -> np.ndarray:
     """Closes divided by the product of the ratios of the splits whose ex-date is
     after the close's date (``splits``: iterable of ``(ex_date, ratio)``)."""
     index = pd.DatetimeIndex(pd.to_datetime(list(dates)))
@@ -114,7 +123,12 @@ class Spike:
 
 
 def price_spikes(
-    dates, closes, *, window: int = 60, sigmas: float = 6.0, min_periods: int = 20
+    dates: Iterable[dt.date],
+    closes: Iterable[float],
+    *,
+    window: int = 60,
+    sigmas: float = 6.0,
+    min_periods: int = 20,
 ) -> list[Spike]:
     """Daily log returns beyond ``sigmas`` standard deviations of the previous
     ``window`` returns (see the module docstring). Non-positive closes are
@@ -128,7 +142,7 @@ def price_spikes(
     z = returns / spread
     flagged = ((z.abs() > sigmas) & np.isfinite(z)).to_numpy()
     signs = np.sign(returns.to_numpy())
-    spikes = []
+    spikes: list[Spike] = []
     for i in np.flatnonzero(flagged):
         reversal = i > 0 and flagged[i - 1] and signs[i] == -signs[i - 1]
         if reversal and spikes and spikes[-1].date == returns.index[i - 1].date():

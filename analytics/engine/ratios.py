@@ -100,7 +100,10 @@ def sharpe_from_moments(
 ) -> np.ndarray:
     """Sharpe ratio from precomputed moments (the excess return's spread equals the return's)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (moments.mean - risk_free_per_period) / moments.std * np.sqrt(periods_per_year)
+        ratio: np.ndarray = (
+            (moments.mean - risk_free_per_period) / moments.std * np.sqrt(periods_per_year)
+        )
+    return ratio
 
 
 def downside_deviation(
@@ -127,7 +130,8 @@ class ShortfallSums:
 
     def downside_deviation(self, periods_per_year: int) -> np.ndarray:
         """Annualised downside deviation, over all n observations."""
-        return np.sqrt(self.sum_squares / self.n) * np.sqrt(periods_per_year)
+        deviation: np.ndarray = np.sqrt(self.sum_squares / self.n) * np.sqrt(periods_per_year)
+        return deviation
 
     def omega(self, mean: np.ndarray) -> np.ndarray:
         """Omega ratio about the target; gains follow from Σ(r − t) = gains − losses."""
@@ -175,7 +179,8 @@ def sortino_from_parts(
 ) -> np.ndarray:
     """Sortino ratio from the mean return and the annualised downside deviation."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (mean - target) * periods_per_year / deviation
+        ratio: np.ndarray = (mean - target) * periods_per_year / deviation
+    return ratio
 
 
 def calmar_ratio(returns: ArrayLike, periods_per_year: int = 252) -> ArrayLike | float:
@@ -185,7 +190,8 @@ def calmar_ratio(returns: ArrayLike, periods_per_year: int = 252) -> ArrayLike |
     """
     matrix, shape_result = as_matrix(returns)
     growth = compound_annual_growth_rate(matrix, periods_per_year)
-    return shape_result(calmar_from_parts(growth, max_drawdown(matrix)))
+    # Both are per-column arrays for a (T, P) matrix.
+    return shape_result(calmar_from_parts(np.asarray(growth), np.asarray(max_drawdown(matrix))))
 
 
 def calmar_from_parts(growth_rate: np.ndarray, drawdown: np.ndarray) -> np.ndarray:
@@ -242,7 +248,8 @@ def tail_ratio_from_tails(extremes: _quantiles.Tails) -> np.ndarray:
     """Tail ratio from tails holding the ranks of the 95th and 5th percentiles."""
     upper, lower = (extremes.percentile(q) for q in TAIL_RATIO_QUANTILES)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.abs(upper) / np.abs(lower)
+        ratio: np.ndarray = np.abs(upper) / np.abs(lower)
+    return ratio
 
 
 def rolling_volatility(

@@ -220,4 +220,5 @@ def capture(
     with np.errstate(divide="ignore"):
         benchmark_growth = np.expm1(np.log1p(benchmark[selected]).sum() * exponent)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return portfolio_growth / benchmark_growth
+        capture_ratio: np.ndarray = portfolio_growth / benchmark_growth
+    return capture_ratio

@@ -61,7 +61,8 @@ def periodic_rate(annual_rate: float, periods_per_year: int) -> float:
     ``(1 + annual_rate) ** (1 / periods_per_year) − 1``: 5 % a year is about 0.0194 % a day for
     252 periods. This is how the annual risk-free rate enters every ratio in the engine.
     """
-    return (1.0 + annual_rate) ** (1.0 / periods_per_year) - 1.0
+    rate: float = (1.0 + annual_rate) ** (1.0 / periods_per_year) - 1.0
+    return rate
 
 
 def cumulative_return(returns: ArrayLike) -> float | np.ndarray | pd.Series:
@@ -155,7 +156,8 @@ def period_returns(
         start = end - pd.DateOffset(years=years)
         if dates[0] > start:
             return float("nan")
-        return (1.0 + linked_since(start, inclusive=False)) ** (1.0 / years) - 1.0
+        annualised: float = (1.0 + linked_since(start, inclusive=False)) ** (1.0 / years) - 1.0
+        return annualised
 
     month_start = end.to_period("M").start_time
     quarter_start = end.to_period("Q").start_time

@@ -104,7 +104,8 @@ def cornish_fisher_var_from_moments(moments: SampleMoments, confidence: float) -
         + (z**3 - 3.0 * z) * kurtosis / 24.0
         - (2.0 * z**3 - 5.0 * z) * skew**2 / 36.0
     )
-    return -(moments.mean + adjusted * moments.std)
+    loss: np.ndarray = -(moments.mean + adjusted * moments.std)
+    return loss
 
 
 def scale_to_horizon(one_period: ArrayLike | float, horizon: int) -> ArrayLike | float:

@@ -26,16 +26,15 @@ Conventions:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.engine import backtest as backtest_engine
 from analytics.engine import var as var_engine
-
-if TYPE_CHECKING:
-    from compliance.engine.rules import RiskInputs, RuleSpec, _Values
+from compliance.engine.kinds import RuleKind
+from compliance.engine.specs import RiskInputs, RuleSpec, RuleValues
 
 VAR_FUNCTIONS = {
     "historical": var_engine.historical_var,
@@ -135,13 +134,11 @@ def rolling_var_backtest(
     return result
 
 
-def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | None) -> _Values:
+def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | None) -> RuleValues:
     """Values of a VaR rule for ``portfolios`` (see the module docstring)."""
-    from compliance.engine.rules import RuleKind, _Values
-
     params = rule.params
     nothing = np.full(len(portfolios), np.nan)
-    detail = [{} for _ in portfolios]
+    detail: list[dict[str, Any]] = [{} for _ in portfolios]
     kind = RuleKind(rule.kind)
     settings = {
         "confidence": float(params.get("confidence", 0.99)),
@@ -150,7 +147,9 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
     }
     if kind is RuleKind.VAR_BACKTEST:
         if risk is None or risk.realised is None:
-            return _Values(value=nothing, detail=[{"reason": "no realised returns"}] * len(nothing))
+            return RuleValues(
+                value=nothing, detail=[{"reason": "no realised returns"}] * len(nothing)
+            )
         realised = risk.realised.reindex(columns=portfolios)
         table = rolling_var_backtest(
             realised, observations=int(params.get("observations", 250)), **settings
@@ -165,11 +164,11 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
             else {"reason": "not enough realised history"}
             for row in table.itertuples()
         ]
-        return _Values(value=table["exceptions"].to_numpy(dtype=float), detail=detail)
+        return RuleValues(value=table["exceptions"].to_numpy(dtype=float), detail=detail)
 
     horizon = int(params.get("horizon_days", 20))
     if risk is None or risk.returns is None:
-        return _Values(value=nothing, detail=[{"reason": "no return history"}] * len(nothing))
+        return RuleValues(value=nothing, detail=[{"reason": "no return history"}] * len(nothing))
     returns = risk.returns.reindex(columns=portfolios)
     own = var_of_returns(returns, horizon_days=horizon, **settings)
     if kind is RuleKind.MAX_VAR:
@@ -179,7 +178,7 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
             else {"reason": f"fewer than {settings['min_history_days']} daily returns"}
             for v in own.to_numpy()
         ]
-        return _Values(value=own.to_numpy(dtype=float), detail=detail)
+        return RuleValues(value=own.to_numpy(dtype=float), detail=detail)
 
     references = risk.reference_returns if risk.reference_returns is not None else pd.DataFrame()
     reference_var = var_of_returns(references, horizon_days=horizon, **settings)
@@ -197,7 +196,7 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
         else:
             values[i] = portfolio_var / reference
             detail[i] = {"var": _float(portfolio_var), "reference_var": float(reference)}
-    return _Values(value=values, group=group, detail=detail)
+    return RuleValues(value=values, group=group, detail=detail)
 
 
 def _float(value: float) -> float | None:

@@ -39,39 +39,20 @@ every rule that needs them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from compliance.engine import risk as risk_engine
+from compliance.engine.kinds import Direction, RuleKind
+from compliance.engine.specs import RiskInputs, RuleSpec, RuleValues
+
 TOLERANCE = 1e-9
 """Relative rounding tolerance of every comparison with a limit or a threshold."""
 
 UNCLASSIFIED = "Unclassified"
-GROUP_ATTRIBUTES = ("issuer", "sector", "country", "asset_class", "currency")
-ASSET_CLASSES = ("equity", "fixed_income", "fund", "derivative", "commodity", "cash")
-VAR_METHODS = ("historical", "normal", "cornish_fisher")
-TRADING_DAYS_PER_YEAR = 252
-
-
-class RuleKind(StrEnum):
-    MAX_INSTRUMENT_WEIGHT = "max_instrument_weight"
-    MAX_GROUP_WEIGHT = "max_group_weight"
-    MIN_GROUP_WEIGHT = "min_group_weight"
-    MAX_LARGE_GROUPS_TOTAL = "max_large_groups_total"
-    MAX_HOLDINGS = "max_holdings"
-    MIN_HOLDINGS = "min_holdings"
-    RESTRICTED_LIST = "restricted_list"
-    WATCH_LIST = "watch_list"
-    MAX_GROSS_LEVERAGE = "max_gross_leverage"
-    MAX_NET_LEVERAGE = "max_net_leverage"
-    MIN_CASH = "min_cash"
-    DIVERSIFIED_FUND = "diversified_fund"
-    MAX_VAR = "max_var"
-    MAX_RELATIVE_VAR = "max_relative_var"
-    VAR_BACKTEST = "var_backtest"
 
 
 class Status(StrEnum):
@@ -79,327 +60,6 @@ class Status(StrEnum):
     WARNING = "warning"
     BREACH = "breach"
     NO_VALUE = "no_value"
-
-
-class Direction(StrEnum):
-    MAXIMUM = "max"
-    MINIMUM = "min"
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter of a rule kind: its type, default and allowed values."""
-
-    name: str
-    type: str  # "float", "int", "str", "list"
-    default: Any = None
-    required: bool = False
-    choices: tuple[str, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    help: str = ""
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    label: str
-    direction: Direction
-    params: tuple[Param, ...]
-    limit_help: str
-    needs: str = "holdings"  # "holdings", "trades", "returns", "realised"
-
-
-_EXCLUDE = Param(
-    "exclude_asset_classes",
-    "list",
-    default=("cash",),
-    choices=ASSET_CLASSES,
-    help="Asset classes left out of the numerator (net assets still include them).",
-)
-_EXCLUDE_NONE = Param(
-    "exclude_asset_classes",
-    "list",
-    default=(),
-    choices=ASSET_CLASSES,
-    help="Asset classes left out of the numerator (default: cash for issuer, sector and "
-    "country; nothing for asset class and currency).",
-)
-_ATTRIBUTE = Param(
-    "attribute", "str", required=True, choices=GROUP_ATTRIBUTES, help="Grouping attribute."
-)
-_CONFIDENCE = Param("confidence", "float", 0.99, minimum=0.5, maximum=0.9999)
-_HORIZON = Param("horizon_days", "int", 20, minimum=1, maximum=250, help="Trading days.")
-_HISTORY = Param(
-    "min_history_days",
-    "int",
-    3 * TRADING_DAYS_PER_YEAR,
-    minimum=20,
-    maximum=5000,
-    help="Daily returns required (the window used); fewer gives no value.",
-)
-_METHOD = Param("method", "str", "historical", choices=VAR_METHODS)
-_LISTED = (
-    Param("identifiers", "list", (), help="Instrument identifiers (tickers)."),
-    Param("issuers", "list", (), help="Issuer names, matched exactly."),
-)
-
-KINDS: dict[RuleKind, KindInfo] = {
-    RuleKind.MAX_INSTRUMENT_WEIGHT: KindInfo(
-        "Maximum weight per instrument",
-        Direction.MAXIMUM,
-        (_EXCLUDE,),
-        "Largest absolute net weight of one instrument, fraction of net assets (0.10 = 10 %).",
-    ),
-    RuleKind.MAX_GROUP_WEIGHT: KindInfo(
-        "Maximum weight per issuer, sector, country, asset class or currency",
-        Direction.MAXIMUM,
-        (
-            _ATTRIBUTE,
-            Param("group", "str", "", help="One group only (e.g. Energy); empty: every group."),
-            _EXCLUDE_NONE,
-        ),
-        "Largest absolute net weight of one group, fraction of net assets.",
-    ),
-    RuleKind.MIN_GROUP_WEIGHT: KindInfo(
-        "Minimum weight of an issuer, sector, country, asset class or currency",
-        Direction.MINIMUM,
-        (
-            _ATTRIBUTE,
-            Param("group", "str", required=True, help="The group (e.g. US)."),
-            _EXCLUDE_NONE,
-        ),
-        "Smallest allowed net weight of the group, fraction of net assets.",
-    ),
-    RuleKind.MAX_LARGE_GROUPS_TOTAL: KindInfo(
-        "Maximum total of the groups above a threshold (UCITS 40 %)",
-        Direction.MAXIMUM,
-        (
-            Param("attribute", "str", "issuer", choices=GROUP_ATTRIBUTES),
-            Param("threshold", "float", 0.05, minimum=0.0, maximum=1.0),
-            _EXCLUDE,
-        ),
-        "Sum of the weights of the groups strictly above the threshold, fraction of net assets.",
-    ),
-    RuleKind.MAX_HOLDINGS: KindInfo(
-        "Maximum number of holdings",
-        Direction.MAXIMUM,
-        (_EXCLUDE,),
-        "Number of instruments with a non-zero net position.",
-    ),
-    RuleKind.MIN_HOLDINGS: KindInfo(
-        "Minimum number of holdings",
-        Direction.MINIMUM,
-        (_EXCLUDE,),
-        "Number of instruments with a non-zero net position.",
-    ),
-    RuleKind.RESTRICTED_LIST: KindInfo(
-        "Restricted list",
-        Direction.MAXIMUM,
-        (
-            *_LISTED,
-            Param(
-                "mode",
-                "str",
-                "hold",
-                choices=("hold", "buy"),
-                help="hold: may not hold; buy: may not buy (sales allowed).",
-            ),
-        ),
-        "Tolerated weight of listed names (normally 0): held weight, or bought value "
-        "÷ net assets for 'may not buy'.",
-        needs="trades",
-    ),
-    RuleKind.WATCH_LIST: KindInfo(
-        "Watch list (warn only)",
-        Direction.MAXIMUM,
-        _LISTED,
-        "Tolerated weight of listed names (normally 0); never more than a warning.",
-    ),
-    RuleKind.MAX_GROSS_LEVERAGE: KindInfo(
-        "Maximum gross leverage",
-        Direction.MAXIMUM,
-        (),
-        "Sum of absolute non-cash positions ÷ net assets (1.0 = unlevered).",
-    ),
-    RuleKind.MAX_NET_LEVERAGE: KindInfo(
-        "Maximum net leverage",
-        Direction.MAXIMUM,
-        (),
-        "Absolute sum of signed non-cash positions ÷ net assets.",
-    ),
-    RuleKind.MIN_CASH: KindInfo(
-        "Minimum cash",
-        Direction.MINIMUM,
-        (),
-        "Cash (asset class cash) ÷ net assets.",
-    ),
-    RuleKind.DIVERSIFIED_FUND: KindInfo(
-        "Diversified fund basket (1940 Act 75-5-10)",
-        Direction.MINIMUM,
-        (
-            Param("issuer_limit", "float", 0.05, minimum=0.0, maximum=1.0),
-            Param("voting_limit", "float", 0.10, minimum=0.0, maximum=1.0),
-        ),
-        "Qualifying assets ÷ total assets (0.75 for the 1940 Act).",
-    ),
-    RuleKind.MAX_VAR: KindInfo(
-        "Maximum VaR (absolute)",
-        Direction.MAXIMUM,
-        (_CONFIDENCE, _HORIZON, _HISTORY, _METHOD),
-        "VaR as a positive loss fraction of net assets (0.20 = 20 %).",
-        needs="returns",
-    ),
-    RuleKind.MAX_RELATIVE_VAR: KindInfo(
-        "Maximum relative VaR",
-        Direction.MAXIMUM,
-        (
-            _CONFIDENCE,
-            _HORIZON,
-            _HISTORY,
-            _METHOD,
-            Param(
-                "reference",
-                "str",
-                "benchmark",
-                help="benchmark (the portfolio's own), benchmark:<code> or portfolio:<code>.",
-            ),
-        ),
-        "Portfolio VaR ÷ reference VaR (2.0 = 200 %).",
-        needs="returns",
-    ),
-    RuleKind.VAR_BACKTEST: KindInfo(
-        "VaR backtest exceptions",
-        Direction.MAXIMUM,
-        (
-            _CONFIDENCE,
-            Param("observations", "int", 250, minimum=20, maximum=2000),
-            _HISTORY,
-            _METHOD,
-        ),
-        "Most exceptions tolerated among the last observations (4 at 250 × 99 %: Basel green).",
-        needs="realised",
-    ),
-}
-
-
-class RuleParameterError(ValueError):
-    """Invalid rule parameters; ``errors`` maps each field to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-
-
-def clean_params(kind: str, params: Mapping[str, Any] | None, limit: float | None = None) -> dict:
-    """Validate ``params`` for ``kind`` and return them with defaults filled in.
-
-    Raises :class:`RuleParameterError` naming every bad field (unknown keys too).
-    """
-    errors: dict[str, list[str]] = {}
-    try:
-        info = KINDS[RuleKind(kind)]
-    except ValueError:
-        raise RuleParameterError({"kind": [f"Unknown rule kind {kind!r}."]}) from None
-    params = dict(params or {})
-    known = {p.name for p in info.params}
-    for unknown in sorted(set(params) - known):
-        errors.setdefault(unknown, []).append(f"Not a parameter of {kind}.")
-    cleaned: dict[str, Any] = {}
-    for param in info.params:
-        raw = params.get(param.name)
-        if raw is None or raw == "" or raw == []:
-            if param.required:
-                errors.setdefault(param.name, []).append("This parameter is required.")
-                continue
-            default = param.default
-            cleaned[param.name] = list(default) if isinstance(default, tuple) else default
-            continue
-        try:
-            cleaned[param.name] = _coerce(param, raw)
-        except ValueError as error:
-            errors.setdefault(param.name, []).append(str(error))
-    if (
-        kind in (RuleKind.MAX_GROUP_WEIGHT, RuleKind.MIN_GROUP_WEIGHT)
-        and "exclude_asset_classes" not in params
-        and cleaned.get("attribute") in ("issuer", "sector", "country")
-    ):
-        # Cash is no issuer, sector or country exposure; it is an asset class and a currency.
-        cleaned["exclude_asset_classes"] = ["cash"]
-    listed = kind in (RuleKind.RESTRICTED_LIST, RuleKind.WATCH_LIST)
-    if listed and not errors and not cleaned["identifiers"] and not cleaned["issuers"]:
-        errors["identifiers"] = ["Give at least one identifier or issuer."]
-    if limit is not None and (not np.isfinite(limit) or limit < 0):
-        errors.setdefault("limit", []).append("The limit must be a number ≥ 0.")
-    if errors:
-        raise RuleParameterError(errors)
-    return cleaned
-
-
-def _coerce(param: Param, raw: Any) -> Any:
-    if param.type == "list":
-        items = raw.replace("\n", ",").split(",") if isinstance(raw, str) else list(raw)
-        values = [str(item).strip() for item in items if str(item).strip()]
-        if param.choices:
-            bad = [v for v in values if v not in param.choices]
-            if bad:
-                raise ValueError(f"Unknown values {bad}; choose from {list(param.choices)}.")
-        return values
-    if param.type in ("float", "int"):
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise ValueError("Enter a number.") from None
-        if not np.isfinite(number):
-            raise ValueError("Enter a finite number.")
-        if param.type == "int":
-            if number != int(number):
-                raise ValueError("Enter a whole number.")
-            number = int(number)
-        if param.minimum is not None and number < param.minimum:
-            raise ValueError(f"Must be at least {param.minimum}.")
-        if param.maximum is not None and number > param.maximum:
-            raise ValueError(f"Must be at most {param.maximum}.")
-        return number
-    value = str(raw).strip()
-    if param.choices and value not in param.choices:
-        raise ValueError(f"Choose one of {list(param.choices)}.")
-    return value
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    """One rule to evaluate. ``portfolios`` limits it to those portfolio ids (its
-    scope, resolved by the caller); ``None`` means every portfolio in the frame.
-    ``params`` must have passed :func:`clean_params`."""
-
-    rule_id: int
-    kind: str
-    limit: float
-    warning_level: float = 0.9
-    params: Mapping[str, Any] = field(default_factory=dict)
-    portfolios: tuple[int, ...] | None = None
-
-    @property
-    def direction(self) -> Direction:
-        return KINDS[RuleKind(self.kind)].direction
-
-
-@dataclass(frozen=True)
-class RiskInputs:
-    """Return histories for the VaR rules (see :mod:`compliance.engine.risk`).
-
-    * ``returns``: dates × portfolio, the daily returns of each portfolio's *current*
-      holdings over history (hypothetical P&L, the regulatory VaR convention);
-    * ``reference_returns``: dates × reference key, e.g. ``"benchmark:SPX"``;
-    * ``reference_of``: ``(rule_id, portfolio) → reference key`` for relative VaR;
-    * ``realised``: dates × portfolio, the realised (flow-adjusted) daily returns
-      that the VaR backtest compares its forecasts with.
-    """
-
-    returns: pd.DataFrame | None = None
-    reference_returns: pd.DataFrame | None = None
-    reference_of: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    realised: pd.DataFrame | None = None
 
 
 RESULT_COLUMNS = ["rule", "portfolio", "value", "limit", "utilisation", "status", "group", "detail"]
@@ -428,12 +88,15 @@ class _Holdings:
         long_total = np.bincount(self.codes, weights=np.clip(values, 0, None), minlength=self.n)
         self.total_assets = np.where(long_total > 0, long_total, np.nan)
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._sums: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._masks: dict[tuple, np.ndarray] = {}
+        self._sums: dict[
+            tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray, np.ndarray]
+        ] = {}
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
     def column(self, name: str, default: Any = "") -> np.ndarray:
         if name in self.frame.columns:
-            return self.frame[name].to_numpy()
+            values: np.ndarray = self.frame[name].to_numpy()
+            return values
         return np.full(len(self.frame), default, dtype=object)
 
     def factor(self, attribute: str) -> tuple[np.ndarray, np.ndarray]:
@@ -514,14 +177,23 @@ def _labels_per_portfolio(
     return result
 
 
-@dataclass
-class _Values:
-    value: np.ndarray
-    group: np.ndarray | None = None
-    detail: list[dict] | None = None
+def _max_weight(h: _Holdings, attribute: str, exclude: Iterable[str]) -> RuleValues:
+    value, group = _largest_group(h, attribute, exclude)
+    return RuleValues(value=value, group=group)
 
 
-def _max_weight(h: _Holdings, attribute: str, exclude: Iterable[str]) -> _Values:
+def _max_instrument_weight(h: _Holdings, exclude: Iterable[str]) -> RuleValues:
+    """:func:`_max_weight` per instrument, the largest labelled by its identifier."""
+    value, instruments = _largest_group(h, "instrument", exclude)
+    identifiers = dict(zip(h.frame["instrument"], h.column("identifier", ""), strict=False))
+    group = np.array([identifiers.get(g, g) if g != "" else "" for g in instruments], dtype=object)
+    return RuleValues(value=value, group=group)
+
+
+def _largest_group(
+    h: _Holdings, attribute: str, exclude: Iterable[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per portfolio: the largest absolute net weight of one group and that group's label."""
     portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
     weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
     weights = np.nan_to_num(weights, nan=-1.0)  # no-NAV portfolios are masked below
@@ -530,36 +202,36 @@ def _max_weight(h: _Holdings, attribute: str, exclude: Iterable[str]) -> _Values
     found = where >= 0
     group[found] = labels[where[found]]
     value = np.where(np.isnan(h.nav_denominator), np.nan, maxima)
-    return _Values(value=value, group=group)
+    return value, group
 
 
 def _group_weight(
     h: _Holdings, attribute: str, group_name: str, exclude: Iterable[str], signed: bool
-) -> _Values:
+) -> RuleValues:
     portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
     selected = labels == group_name
     total = np.bincount(portfolio_codes[selected], weights=sums[selected], minlength=h.n)
     value = total / h.nav_denominator
-    return _Values(
+    return RuleValues(
         value=value if signed else np.abs(value), group=np.full(h.n, group_name, dtype=object)
     )
 
 
 def _large_groups_total(
     h: _Holdings, attribute: str, threshold: float, exclude: Iterable[str]
-) -> _Values:
+) -> RuleValues:
     portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
     weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
     large = weights > threshold * (1.0 + TOLERANCE)
     total = np.bincount(portfolio_codes[large], weights=weights[large], minlength=h.n)
     value = np.where(np.isnan(h.nav_denominator), np.nan, total)
-    return _Values(value=value, group=_labels_per_portfolio(portfolio_codes, labels, large, h.n))
+    return RuleValues(value=value, group=_labels_per_portfolio(portfolio_codes, labels, large, h.n))
 
 
-def _holdings_count(h: _Holdings, exclude: Iterable[str]) -> _Values:
+def _holdings_count(h: _Holdings, exclude: Iterable[str]) -> RuleValues:
     portfolio_codes, _, sums = h.group_sums("instrument", exclude)
     held = sums != 0
-    return _Values(value=np.bincount(portfolio_codes[held], minlength=h.n).astype(np.float64))
+    return RuleValues(value=np.bincount(portfolio_codes[held], minlength=h.n).astype(np.float64))
 
 
 def _listed_mask(frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
@@ -571,10 +243,10 @@ def _listed_mask(frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
     return mask
 
 
-def _listed_held(h: _Holdings, params: Mapping[str, Any]) -> _Values:
+def _listed_held(h: _Holdings, params: Mapping[str, Any]) -> RuleValues:
     mask = _listed_mask(h.frame, params)
     if not mask.any():
-        return _Values(value=np.where(np.isnan(h.nav_denominator), np.nan, 0.0))
+        return RuleValues(value=np.where(np.isnan(h.nav_denominator), np.nan, 0.0))
     # Net per (portfolio, instrument) first: a long and a short lot that cancel hold nothing.
     listed = pd.DataFrame(
         {
@@ -590,14 +262,16 @@ def _listed_held(h: _Holdings, params: Mapping[str, Any]) -> _Values:
     labels = _labels_per_portfolio(
         net["p"].to_numpy(), net["label"].to_numpy(object), np.ones(len(net), bool), h.n
     )
-    return _Values(value=held / h.nav_denominator, group=labels)
+    return RuleValues(value=held / h.nav_denominator, group=labels)
 
 
-def _listed_bought(h: _Holdings, trades: pd.DataFrame | None, params: Mapping[str, Any]) -> _Values:
+def _listed_bought(
+    h: _Holdings, trades: pd.DataFrame | None, params: Mapping[str, Any]
+) -> RuleValues:
     value = np.where(np.isnan(h.nav_denominator), np.nan, 0.0)
     group = np.full(h.n, "", dtype=object)
     if trades is None or trades.empty:
-        return _Values(value=value, group=group)
+        return RuleValues(value=value, group=group)
     mask = _listed_mask(trades, params) & (trades["value_base"].to_numpy(dtype=float) > 0)
     mask &= trades["portfolio"].isin(h.portfolios).to_numpy()
     if mask.any():
@@ -612,23 +286,23 @@ def _listed_bought(h: _Holdings, trades: pd.DataFrame | None, params: Mapping[st
             else np.full(mask.sum(), "", dtype=object)
         )
         group = _labels_per_portfolio(codes, labels, np.ones(len(codes), bool), h.n)
-    return _Values(value=value, group=group)
+    return RuleValues(value=value, group=group)
 
 
-def _leverage(h: _Holdings, gross: bool) -> _Values:
+def _leverage(h: _Holdings, gross: bool) -> RuleValues:
     non_cash = ~h.excluded(("cash",))
     amounts = np.abs(h.mv) if gross else h.mv
     total = np.bincount(h.codes[non_cash], weights=amounts[non_cash], minlength=h.n)
-    return _Values(value=np.abs(total) / h.nav_denominator)
+    return RuleValues(value=np.abs(total) / h.nav_denominator)
 
 
-def _cash(h: _Holdings) -> _Values:
+def _cash(h: _Holdings) -> RuleValues:
     cash = h.excluded(("cash",))
     total = np.bincount(h.codes[cash], weights=h.mv[cash], minlength=h.n)
-    return _Values(value=total / h.nav_denominator)
+    return RuleValues(value=total / h.nav_denominator)
 
 
-def diversified_basket(h: _Holdings, issuer_limit: float, voting_limit: float) -> _Values:
+def diversified_basket(h: _Holdings, issuer_limit: float, voting_limit: float) -> RuleValues:
     """Qualifying fraction of total assets under the 1940 Act's 75-5-10 test.
 
     Cash, government securities (``is_government``) and investment companies
@@ -678,7 +352,7 @@ def diversified_basket(h: _Holdings, issuer_limit: float, voting_limit: float) -
     value = 1.0 - outside / h.total_assets
     group = _labels_per_portfolio(owner, issuer_labels[unique % width], failing, h.n)
     detail = [{"issuers_without_shares_outstanding": int(u)} if u else {} for u in unknown]
-    return _Values(value=value, group=group, detail=detail)
+    return RuleValues(value=value, group=group, detail=detail)
 
 
 def _utilisation(value: np.ndarray, limit: float, direction: Direction) -> np.ndarray:
@@ -692,7 +366,9 @@ def _utilisation(value: np.ndarray, limit: float, direction: Direction) -> np.nd
         return np.where(value > 0, limit / value, np.where(np.isnan(value), np.nan, np.inf))
 
 
-def status_of(utilisation: np.ndarray, warning_level: float, *, cap_at_warning: bool = False):
+def status_of(
+    utilisation: np.ndarray, warning_level: float, *, cap_at_warning: bool = False
+) -> np.ndarray:
     """Status per utilisation (see the module docstring)."""
     utilisation = np.asarray(utilisation, dtype=np.float64)
     breach = utilisation > 1.0 + TOLERANCE
@@ -728,19 +404,13 @@ def evaluate_rules(
     ``portfolio``, ``value``, ``limit``, ``utilisation``, ``status``, ``group`` (the
     instrument, group or names that drove the value) and ``detail`` (a dict).
     """
-    from compliance.engine import risk as risk_engine  # numpy/pandas only
-
     h = _Holdings(holdings, portfolios)
     parts = []
     for rule in rules:
         kind = RuleKind(rule.kind)
         params = rule.params
         if kind is RuleKind.MAX_INSTRUMENT_WEIGHT:
-            values = _max_weight(h, "instrument", params.get("exclude_asset_classes", ["cash"]))
-            identifiers = dict(zip(h.frame["instrument"], h.column("identifier", ""), strict=False))
-            values.group = np.array(
-                [identifiers.get(g, g) if g != "" else "" for g in values.group], dtype=object
-            )
+            values = _max_instrument_weight(h, params.get("exclude_asset_classes", ["cash"]))
         elif kind is RuleKind.MAX_GROUP_WEIGHT:
             exclude = params.get("exclude_asset_classes", [])
             if params.get("group"):
@@ -784,7 +454,7 @@ def evaluate_rules(
     return pd.concat(parts, ignore_index=True)
 
 
-def _result_rows(rule: RuleSpec, h: _Holdings, values: _Values) -> pd.DataFrame:
+def _result_rows(rule: RuleSpec, h: _Holdings, values: RuleValues) -> pd.DataFrame:
     if rule.portfolios is None:
         rows = np.arange(h.n)
     else:

@@ -41,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compliance.engine.rules import RuleKind
+from compliance.engine.kinds import RuleKind
 
 
 @dataclass(frozen=True)

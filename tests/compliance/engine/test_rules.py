@@ -5,13 +5,9 @@ import pandas as pd
 import pytest
 
 from compliance.engine.holdings import apply_legs, reverse_legs
-from compliance.engine.rules import (
-    RuleParameterError,
-    RuleSpec,
-    classify_active,
-    clean_params,
-    evaluate_rules,
-)
+from compliance.engine.kinds import RuleParameterError, clean_params
+from compliance.engine.rules import classify_active, evaluate_rules
+from compliance.engine.specs import RuleSpec
 from tests.compliance.engine.helpers import frame, instrument_id
 
 

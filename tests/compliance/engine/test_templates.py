@@ -5,8 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from compliance.engine.kinds import clean_params
 from compliance.engine.risk import holdings_returns
-from compliance.engine.rules import RiskInputs, RuleSpec, clean_params, evaluate_rules
+from compliance.engine.rules import evaluate_rules
+from compliance.engine.specs import RiskInputs, RuleSpec
 from compliance.engine.templates import TEMPLATES, template_rules
 from tests.compliance.engine.helpers import frame
 
