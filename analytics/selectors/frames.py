@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from analytics.engine.flows import daily_time_weighted_returns
 from analytics.models import DERIVED_SOURCE, CashFlow, PositionSnapshot
@@ -123,6 +123,20 @@ def holdings_frame(*, dates: Mapping[int, dt.date]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=HOLDING_COLUMNS)
     columns_as_float(frame, ["quantity", "market_value_base", "shares_outstanding"])
     return frame
+
+
+def latest_position_dates(
+    *, portfolio_ids: Iterable[int], on_or_before: dt.date | None = None
+) -> dict[int, dt.date]:
+    """The latest date with derived positions of each portfolio (on or before a
+    date); a portfolio with none is absent."""
+    positions = PositionSnapshot.objects.filter(
+        portfolio_id__in=list(portfolio_ids), source=DERIVED_SOURCE
+    )
+    if on_or_before is not None:
+        positions = positions.filter(date__lte=on_or_before)
+    rows = positions.values("portfolio_id").annotate(latest=Max("date"))
+    return {row["portfolio_id"]: row["latest"] for row in rows}
 
 
 def valuation_totals(

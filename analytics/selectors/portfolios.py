@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Max
 
 from analytics.engine.exposure import limit_utilisation
 from analytics.models import (
@@ -18,7 +17,7 @@ from analytics.models import (
     RiskLimitMetric,
     SnapshotStatus,
 )
-from analytics.selectors.frames import valuation_totals
+from analytics.selectors.frames import latest_position_dates, valuation_totals
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,9 @@ class HoldingsView:
 def portfolio_latest_position_date(
     *, portfolio: Portfolio, on_or_before: dt.date | None = None
 ) -> dt.date | None:
-    positions = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE)
-    if on_or_before is not None:
-        positions = positions.filter(date__lte=on_or_before)
-    return positions.aggregate(latest=Max("date"))["latest"]
+    """The portfolio's latest date with derived positions (on or before a date)."""
+    dates = latest_position_dates(portfolio_ids=[portfolio.pk], on_or_before=on_or_before)
+    return dates.get(portfolio.pk)
 
 
 def portfolio_holdings(*, portfolio: Portfolio, as_of: dt.date | None = None) -> HoldingsView:

@@ -35,7 +35,6 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from django.db.models import Max
 
 from analytics.models import (
     DERIVED_SOURCE,
@@ -69,19 +68,6 @@ HOLDING_COLUMNS = [
     "is_government",
 ]
 PRICE_CARRY_DAYS = 5
-
-
-def latest_position_dates(
-    *, portfolio_ids: Iterable[int], on_or_before: dt.date | None = None
-) -> dict[int, dt.date]:
-    """The latest date with positions of each portfolio (on or before a date)."""
-    positions = PositionSnapshot.objects.filter(
-        portfolio_id__in=list(portfolio_ids), source=DERIVED_SOURCE
-    )
-    if on_or_before is not None:
-        positions = positions.filter(date__lte=on_or_before)
-    rows = positions.values("portfolio_id").annotate(latest=Max("date"))
-    return {row["portfolio_id"]: row["latest"] for row in rows}
 
 
 def _government(frame: pd.DataFrame) -> pd.Series:

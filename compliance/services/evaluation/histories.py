@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.models import Benchmark, Portfolio
+from analytics.selectors.frames import latest_position_dates
 from compliance.engine.kinds import KINDS, RuleKind
 from compliance.engine.specs import RiskInputs, RuleSpec
 from compliance.services import frames
@@ -119,7 +120,7 @@ def _reference_returns(*, keys: Iterable[str], end: dt.date, days: int) -> pd.Da
         parts.append(frames.benchmark_returns(benchmark_ids=benchmark_ids, end=end, days=days))
     if portfolio_codes:
         code_of = dict(Portfolio.objects.filter(code__in=portfolio_codes).values_list("id", "code"))
-        dates = frames.latest_position_dates(portfolio_ids=list(code_of), on_or_before=end)
+        dates = latest_position_dates(portfolio_ids=list(code_of), on_or_before=end)
         holdings, _ = frames.holdings_frame(dates=dates)
         returns = frames.hypothetical_returns(holdings=holdings, end=end, days=days)
         key_of = {pk: f"portfolio:{code}" for pk, code in code_of.items()}

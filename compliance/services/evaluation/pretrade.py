@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.models import Instrument, Portfolio, Price, TradeSide
+from analytics.selectors.frames import latest_position_dates
 from compliance.engine.holdings import apply_legs
 from compliance.engine.rules import evaluate_rules
 from compliance.engine.specs import RuleSpec
@@ -185,7 +186,7 @@ def pretrade_check(
     or sell); ``price`` is per unit in the instrument's currency and defaults to
     its latest close."""
     quantity, price = _trade_terms(instrument=instrument, side=side, quantity=quantity, price=price)
-    as_of = frames.latest_position_dates(portfolio_ids=[portfolio.id]).get(portfolio.id)
+    as_of = latest_position_dates(portfolio_ids=[portfolio.id]).get(portfolio.id)
     on = as_of or timezone.localdate()
     try:
         legs = frames.legs_for_trade(

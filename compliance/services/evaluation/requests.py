@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analytics.models import Portfolio
+from analytics.selectors.frames import latest_position_dates
 from compliance.models import (
     Evaluation,
     EvaluationBatch,
@@ -23,7 +24,6 @@ from compliance.models import (
     EvaluationTrigger,
     Rule,
 )
-from compliance.services import frames
 from compliance.services.rules import rules_by_portfolio, rules_fingerprint
 from portal.task_queue import task_send_on_commit
 
@@ -45,9 +45,7 @@ def evaluation_request(
     """Get or create the evaluation of ``portfolio``'s current data and rules on
     ``as_of`` (default: its latest date with positions). Returns (evaluation,
     created); (None, False) when the portfolio has no positions yet."""
-    date = frames.latest_position_dates(portfolio_ids=[portfolio.id], on_or_before=as_of).get(
-        portfolio.id
-    )
+    date = latest_position_dates(portfolio_ids=[portfolio.id], on_or_before=as_of).get(portfolio.id)
     if date is None:
         return None, False
     if rules is None:
@@ -105,7 +103,7 @@ def evaluation_batch_start(*, as_of: dt.date) -> EvaluationBatch | None:
             return None
         portfolio_ids = list(Portfolio.objects.filter(is_active=True).values_list("id", flat=True))
         rules_for = rules_by_portfolio(portfolio_ids=portfolio_ids)
-        dates = frames.latest_position_dates(portfolio_ids=portfolio_ids, on_or_before=as_of)
+        dates = latest_position_dates(portfolio_ids=portfolio_ids, on_or_before=as_of)
         pending = []
         for portfolio in Portfolio.objects.filter(id__in=list(dates)):
             evaluation, was_created = evaluation_request(
