@@ -7,7 +7,7 @@ import os
 import pandas as pd
 from celery import Celery
 
-from benchmarks.compliance import risk_inputs, rule_specs
+from benchmarks.compliance_inputs import risk_inputs, rule_specs
 from compliance.engine.rules import evaluate_rules
 
 BROKER = os.environ.get("COMPLIANCE_BENCH_BROKER", "redis://127.0.0.1:6379/7")

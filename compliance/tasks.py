@@ -6,6 +6,7 @@ channels' transient errors; a permanent one is recorded on the row by the servic
 """
 
 import datetime as dt
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -49,6 +50,18 @@ def evaluate_daily(as_of: str | None = None) -> None:
     alerts_wake_snoozed(today=date)
 
 
+# Mail tasks retry a transient channel failure (server down, timeout, 4xx reply) with
+# exponential backoff and jitter, at most five times; then on_failure records it.
+MAIL_TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (TransientChannelError,),
+    "retry_backoff": True,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
 def _fail_notification_email(self, exc, task_id, args, kwargs, einfo):
     notification_id = args[0] if args else kwargs["notification_id"]
     notification_services.notification_email_fail(notification_id=notification_id, error=repr(exc))
@@ -56,12 +69,7 @@ def _fail_notification_email(self, exc, task_id, args, kwargs, einfo):
 
 @shared_task(
     name="compliance.notification_email_send",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientChannelError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **MAIL_TASK_OPTIONS,
     on_failure=_fail_notification_email,
 )
 def notification_email_send(notification_id: int) -> bool:
@@ -80,12 +88,7 @@ def _fail_digests(self, exc, task_id, args, kwargs, einfo):
 
 @shared_task(
     name="compliance.digests_send",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TransientChannelError,),
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
+    **MAIL_TASK_OPTIONS,
     on_failure=_fail_digests,
 )
 def digests_send(date: str | None = None) -> int:
