@@ -4,7 +4,9 @@ Conventions: a rate applies on its own date only (no carry-forward); the direct
 pair (``FxRate`` base=currency, quote=base: multiply) wins over the inverse pair
 (base=base, quote=currency: divide); there is no triangulation through a third
 currency; the base currency converts at exactly 1; an amount without a rate
-converts to NaN, never at 1.0.
+converts to NaN, never at 1.0. The one exception, :func:`rate_to_base_latest`,
+takes the latest rate on or before a date, for valuing a proposed trade before that
+day's rate is in.
 """
 
 from __future__ import annotations
@@ -74,3 +76,26 @@ def in_base_currency(frame: pd.DataFrame, *, base: str, value: str) -> pd.DataFr
     frame.loc[frame["currency"] == base, "to_base"] = 1.0
     frame[f"{value}_base"] = frame[value] * frame["to_base"]
     return frame.drop(columns="to_base")
+
+
+def rate_to_base_latest(*, currency: str, base: str, on: Date) -> float | None:
+    """Units of ``base`` per unit of ``currency`` at the latest rate on or before
+    ``on``: the latest direct pair, else the latest inverse pair; 1.0 for the base
+    currency itself; None without any rate."""
+    if currency == base:
+        return 1.0
+    direct = (
+        FxRate.objects.filter(base_currency=currency, quote_currency=base, date__lte=on)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if direct is not None:
+        return float(direct)
+    inverse = (
+        FxRate.objects.filter(base_currency=base, quote_currency=currency, date__lte=on)
+        .order_by("-date")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    return 1.0 / float(inverse) if inverse else None

@@ -40,7 +40,6 @@ from analytics.models import (
     DERIVED_SOURCE,
     AssetClass,
     BenchmarkReturn,
-    FxRate,
     Instrument,
     Portfolio,
     PositionSnapshot,
@@ -49,7 +48,7 @@ from analytics.models import (
     TradeSide,
 )
 from analytics.selectors import frames as shared_frames
-from analytics.selectors.fx import rates_to_base
+from analytics.selectors.fx import rate_to_base_latest, rates_to_base
 from analytics.services.positions import cash_identifier
 from compliance.engine.risk import holdings_returns
 
@@ -130,27 +129,6 @@ def _base_per_local(portfolio: int, instrument: int, date: dt.date) -> float | N
     return float(position[0] / position[1])
 
 
-def fx_base_per_local(*, currency: str, base_currency: str, on: dt.date) -> float | None:
-    """Units of base currency per unit of ``currency`` at the latest rate on or before ``on``."""
-    if currency == base_currency:
-        return 1.0
-    direct = (
-        FxRate.objects.filter(base_currency=currency, quote_currency=base_currency, date__lte=on)
-        .order_by("-date")
-        .values_list("rate", flat=True)
-        .first()
-    )
-    if direct is not None:
-        return float(direct)
-    inverse = (
-        FxRate.objects.filter(base_currency=base_currency, quote_currency=currency, date__lte=on)
-        .order_by("-date")
-        .values_list("rate", flat=True)
-        .first()
-    )
-    return 1.0 / float(inverse) if inverse else None
-
-
 def legs_for_trade(
     *,
     portfolio: Portfolio,
@@ -166,7 +144,7 @@ def legs_for_trade(
     Raises ``ValueError`` when the trade cannot be valued in the base currency."""
     ratio = _base_per_local(portfolio.id, instrument.id, on)
     if ratio is None:
-        ratio = fx_base_per_local(currency=currency, base_currency=portfolio.base_currency, on=on)
+        ratio = rate_to_base_latest(currency=currency, base=portfolio.base_currency, on=on)
     if ratio is None:
         raise ValueError(f"no FX rate from {currency} to {portfolio.base_currency} on {on}")
     value = signed_quantity * price * ratio
