@@ -30,6 +30,7 @@ from django.db.models import Q
 
 from analytics.models import Portfolio
 from compliance.engine.kinds import KINDS, KindInfo, RuleKind
+from portal.leases import Leased
 from portal.models import Team
 
 
@@ -165,7 +166,7 @@ class EvaluationBatch(models.Model):
         return f"{self.trigger} {self.as_of} ({self.chunks_done}/{self.chunks_total})"
 
 
-class Evaluation(models.Model):
+class Evaluation(Leased):
     """The rules in scope for one portfolio evaluated on ``as_of`` from the
     portfolio's data at ``data_version`` and rules matching ``rules_fingerprint``."""
 

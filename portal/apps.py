@@ -7,3 +7,4 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import signals  # noqa: F401  (connects the audit receivers)
+        from portal import tasks  # noqa: F401  (registers the lease sweeper)

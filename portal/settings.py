@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "compliance.evaluate_daily",
         "schedule": crontab(hour=3, minute=0),
     },
+    # Work whose lease expired with no live holder is re-sent (see portal.leases).
+    "portal-leases-sweep": {
+        "task": "portal.leases_sweep",
+        "schedule": env.int("LEASE_SWEEP_SECONDS", default=30),
+    },
     # Daily digest e-mails for users who chose them.
     "compliance-daily-digest": {
         "task": "compliance.digests_send",
@@ -213,6 +218,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The filesystem transport has no fanout exchange for remote control; Redis does.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = not CELERY_BROKER_URL.startswith("filesystem://")
+
+# --- Leases on claimed work ----------------------------------------------------
+# Seconds a claim on a row is good for (see portal.leases): a few times the work's
+# expected duration, renewed every third of it while the holder lives, so work
+# whose process died is taken over within one lease plus one sweep.
+LEASE_SECONDS: dict[str, float] = {
+    "default": env.float("LEASE_DEFAULT_SECONDS", default=60.0),
+    "snapshot": env.float("LEASE_SNAPSHOT_SECONDS", default=60.0),
+    "evaluation": env.float("LEASE_EVALUATION_SECONDS", default=120.0),
+    "import": env.float("LEASE_IMPORT_SECONDS", default=120.0),
+    "idempotency_key": env.float("LEASE_IDEMPOTENCY_KEY_SECONDS", default=60.0),
+}
 
 # --- Analytics ---------------------------------------------------------------
 # Annual risk-free rate for Sharpe, Sortino and friends (0.02 = 2 %), converted per

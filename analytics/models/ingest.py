@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 
 from analytics.models.market import RATE, Instrument
+from portal.leases import Leased
 
 
 class DataKind(models.TextChoices):
@@ -58,7 +59,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", "Failed (nothing committed)"
 
 
-class ImportRun(models.Model):
+class ImportRun(Leased):
     """One import of one kind of data from one file or batch."""
 
     kind = models.CharField(max_length=16, choices=DataKind.choices)
@@ -196,7 +197,7 @@ class DataFetch(models.Model):
         return f"{self.data_source_id} attempt {self.attempt}: {self.outcome}"
 
 
-class IdempotencyKey(models.Model):
+class IdempotencyKey(Leased):
     """The first answer to a push with this key, replayed to retries.
 
     ``request_sha256`` guards against a key reused for a different batch (refused

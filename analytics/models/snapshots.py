@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from analytics.models.market import Portfolio
+from portal.leases import Leased
 
 
 class SnapshotStatus(models.TextChoices):
@@ -20,7 +21,7 @@ class SnapshotStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class AnalyticsSnapshot(models.Model):
+class AnalyticsSnapshot(Leased):
     """The engine's results for ``portfolio`` on data up to ``as_of``, computed from
     the portfolio's data at ``data_version``. ``result`` holds the sections listed
     in ``analytics.services.snapshots`` (metrics, period returns, calendar,
