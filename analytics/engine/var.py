@@ -5,7 +5,8 @@ Conventions (all functions):
 * VaR and CVaR are **positive loss fractions** of value: a 1-day 95 % VaR of 0.021 means a loss
   larger than 2.1 % is expected on 5 % of days. ``confidence`` c is e.g. 0.95 or 0.99; the tail
   probability is ``1 − c``. A profit at the quantile gives a negative VaR.
-* Estimates are for one period of the input's frequency; :func:`scale_to_horizon` scales them.
+* Estimates are for one period of the input's frequency; :func:`scale_to_horizon` scales them
+  to h periods as ``(L₁ + μ)·√h − h·μ`` (deviation by √h, mean by h).
 * Historical VaR is minus numpy's linearly interpolated percentile ``np.percentile(r, 100(1−c))``;
   historical CVaR is minus the mean of the worst ``⌊(n − 1)(1 − c)⌋ + 1`` returns (empyrical's
   ``conditional_value_at_risk`` rule, which includes the observation at the VaR rank).
@@ -108,17 +109,26 @@ def cornish_fisher_var_from_moments(moments: SampleMoments, confidence: float) -
     return loss
 
 
-def scale_to_horizon(one_period: ArrayLike | float, horizon: int) -> ArrayLike | float:
-    """Scale a one-period VaR or CVaR to ``horizon`` periods by the square root of time.
+def scale_to_horizon(
+    one_period: ArrayLike | float, horizon: int, *, mean: ArrayLike | float = 0.0
+) -> ArrayLike | float:
+    """Scale a one-period VaR or CVaR to ``horizon`` periods: the deviation from the
+    mean by the square root of time, the mean by time.
 
-    Valid only if returns are i.i.d. with zero mean (no autocorrelation, no volatility
-    clustering): then the h-period variance is h times the one-period variance. Real returns
-    violate this, more so over long horizons; prefer :func:`monte_carlo_var` or overlapping
-    h-period returns when that matters.
+    With one-period mean μ (a return fraction per period, the sample mean of the returns
+    the estimate came from), a one-period loss ``L₁ = −μ + D`` (D the loss beyond the mean,
+    −zσ for the normal VaR) becomes ``L_h = D·√h − h·μ``, i.e. ``(L₁ + μ)·√h − h·μ``; for
+    the normal VaR this is ``−z·σ·√h − h·μ``. ``mean=0`` is the zero-mean convention
+    ``L₁·√h``. Valid only if returns are i.i.d. (no autocorrelation, no volatility
+    clustering): then the h-period variance is h times the one-period variance. Real
+    returns violate this, more so over long horizons; prefer :func:`monte_carlo_var` or
+    overlapping h-period returns when that matters.
     """
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1 period, got {horizon}")
-    return one_period * np.sqrt(horizon)
+    drift = np.asarray(mean, dtype=np.float64)
+    scaled: ArrayLike | float = (one_period + drift) * np.sqrt(horizon) - horizon * drift
+    return scaled
 
 
 def monte_carlo_var(

@@ -8,8 +8,10 @@ Conventions:
 
 * VaR is a **positive loss fraction** of net assets. A rule's VaR is the
   one-day VaR at ``confidence`` over the last ``min_history_days`` daily returns,
-  scaled to ``horizon_days`` by the square root of time
-  (:func:`analytics.engine.var.scale_to_horizon`). A portfolio with fewer than
+  scaled to ``horizon_days`` with their mean μ: the loss beyond the mean by the
+  square root of time and the mean by time, ``(VaR₁ + μ)·√h − h·μ``
+  (:func:`analytics.engine.var.scale_to_horizon`; ``−z·σ·√h − h·μ`` for the normal
+  method). A portfolio with fewer than
   ``min_history_days`` complete returns gets no value: SEC Rule 18f-4 requires at
   least three years (756 trading days) of history.
 * The returns of a portfolio for its VaR are those of its **current holdings**
@@ -79,7 +81,9 @@ def var_of_returns(
         return pd.Series(np.nan, index=returns.columns, dtype=np.float64)
     window = returns.iloc[-min_history_days:]
     one_day = VAR_FUNCTIONS[method](window, confidence)
-    return pd.Series(var_engine.scale_to_horizon(one_day, horizon_days), index=returns.columns)
+    drift = window.mean(skipna=False).to_numpy(dtype=np.float64)
+    scaled = var_engine.scale_to_horizon(one_day, horizon_days, mean=drift)
+    return pd.Series(scaled, index=returns.columns)
 
 
 def rolling_var_backtest(

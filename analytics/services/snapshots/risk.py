@@ -3,9 +3,11 @@ concentration and the figures risk limits are checked against.
 
 * VaR and CVaR are positive loss fractions of net assets, estimated from the
   daily returns of the last ``VAR_HISTORY`` valuation intervals (all of them if
-  fewer). 10-day figures scale the 1-day ones by √10, which assumes i.i.d.
-  zero-mean returns; the Monte Carlo figures (seed ``MONTE_CARLO_SEED``) compound
-  simulated daily normal returns over the horizon instead.
+  fewer). 10-day figures scale the 1-day ones with the sample mean μ: the loss
+  beyond the mean by √10 and the mean by 10, ``(VaR₁ + μ)·√10 − 10·μ``
+  (``−z·σ·√10 − 10·μ`` for the normal method), which assumes i.i.d. returns;
+  the Monte Carlo figures (seed ``MONTE_CARLO_SEED``) compound simulated daily
+  normal returns over the horizon instead.
 * The backtest compares each day's 1-day historical VaR at 99 % from the
   trailing ``BACKTEST_WINDOW`` returns with the next day's return, over the last
   ``BACKTEST_DAYS`` forecasts: exceptions, Kupiec and the Basel zone.
@@ -33,11 +35,13 @@ BACKTEST_DAYS = 250
 BACKTEST_CONFIDENCE = 0.99
 MONTE_CARLO_SEED = 20240101
 MONTE_CARLO_SIMULATIONS = 20_000
+SCALED_WITH_DRIFT = "square root of time, drift by time"
 
 
 def var_section(returns: pd.Series) -> dict:
     """VaR and CVaR by method, confidence and horizon, plus the backtest."""
     sample = returns.iloc[-VAR_HISTORY:].to_numpy()
+    drift = float(np.mean(sample)) if len(sample) else 0.0
     rows = []
     for confidence in CONFIDENCES:
         one_day = {
@@ -55,11 +59,11 @@ def var_section(returns: pd.Series) -> dict:
                         "method": method,
                         "confidence": confidence,
                         "horizon": horizon,
-                        "var": var.scale_to_horizon(value, horizon),
+                        "var": var.scale_to_horizon(value, horizon, mean=drift),
                         "cvar": None
                         if shortfall is None
-                        else var.scale_to_horizon(shortfall, horizon),
-                        "scaling": "one day" if horizon == 1 else "square root of time",
+                        else var.scale_to_horizon(shortfall, horizon, mean=drift),
+                        "scaling": "one day" if horizon == 1 else SCALED_WITH_DRIFT,
                     }
                 )
             simulated = var.monte_carlo_var(

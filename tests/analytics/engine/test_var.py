@@ -125,3 +125,26 @@ def test_monte_carlo_compounds_over_the_horizon():
     # A constant +1 % a period (σ = 0) compounds to 1.01¹⁰ − 1 over ten periods: VaR is −0.1046.
     result = monte_carlo_var(np.full(5, 0.01), 0.99, horizon=10, simulations=100, seed=1)
     assert result.var == pytest.approx(-(1.01**10 - 1), abs=1e-12)
+
+
+def test_horizon_scaling_scales_the_deviation_by_root_time_and_the_drift_by_time():
+    # Normal 1-day VaR at 99 % with μ = +0.1 %, σ = 1 %: z = −2.326348, so
+    # VaR₁ = −(0.001 − 2.326348 × 0.01) = 0.0222635. Over 20 days the rule is
+    # −z·σ·√20 − 20·μ = 0.02326348 × 4.472136 − 0.02 = 0.1040374 − 0.02 = 0.0840374.
+    z = -2.3263478740408408
+    one_day = -(0.001 + z * 0.01)
+    assert scale_to_horizon(one_day, 20, mean=0.001) == pytest.approx(0.0840374, abs=1e-7)
+    # A negative drift of −0.1 % a day adds to the loss: 0.1040374 + 0.02 = 0.1240374.
+    one_day_down = -(-0.001 + z * 0.01)
+    assert scale_to_horizon(one_day_down, 20, mean=-0.001) == pytest.approx(0.1240374, abs=1e-7)
+    # Scaling the whole 1-day figure by √20 would give 0.0995653 and 0.1085096: wrong both ways.
+    assert scale_to_horizon(one_day, 20, mean=0.001) < one_day * 20**0.5
+    assert scale_to_horizon(one_day_down, 20, mean=-0.001) > one_day_down * 20**0.5
+    # Zero drift is the plain square-root rule.
+    assert scale_to_horizon(0.02, 10, mean=0.0) == pytest.approx(0.0632455532, abs=1e-10)
+
+
+def test_horizon_scaling_takes_a_drift_per_column():
+    one_day = np.array([0.0222635, 0.0242635])
+    scaled = scale_to_horizon(one_day, 20, mean=np.array([0.001, -0.001]))
+    assert scaled == pytest.approx([0.0840374, 0.1240374], abs=1e-6)

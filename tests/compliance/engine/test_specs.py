@@ -56,3 +56,23 @@ def test_a_var_rule_reads_its_inputs_per_portfolio():
 
     np.testing.assert_allclose(values.value, [0.1905, 0.381])
     assert values.detail[0]["var"] == values.value[0]
+
+
+def test_a_multi_day_var_rule_scales_the_loss_beyond_the_mean_by_root_time_and_the_drift_by_time():
+    # Portfolio 1 loses 1 %, ..., 20 % (mean μ = −10.5 %); portfolio 2 gains 29 %, ..., 10 %
+    # (μ = +19.5 %). Both have the same one-day loss beyond the mean at the 5th percentile:
+    # 1: VaR₁ = 0.1905, so 0.1905 + μ = 0.0855; 2: VaR₁ = −(0.10 + 0.95 × 0.01) = −0.1095,
+    # so −0.1095 + 0.195 = 0.0855. Over h = 4 days, (VaR₁ + μ)·√4 − 4·μ:
+    # 1: 0.0855 × 2 + 0.42 = 0.591 (a negative drift adds to the loss);
+    # 2: 0.0855 × 2 − 0.78 = −0.609 (a positive drift turns it into a gain).
+    steps = np.arange(1, 21) / 100
+    dates = pd.bdate_range("2024-01-01", periods=20)
+    returns = pd.DataFrame({1: -steps, 2: 0.30 - steps}, index=dates)
+    params = clean_params(
+        "max_var", {"min_history_days": 20, "confidence": 0.95, "horizon_days": 4}
+    )
+    rule = RuleSpec(rule_id=7, kind="max_var", limit=0.2, params=params)
+
+    values = risk_rule_values(rule, np.array([1, 2]), RiskInputs(returns=returns))
+
+    np.testing.assert_allclose(values.value, [0.591, -0.609], atol=1e-12)

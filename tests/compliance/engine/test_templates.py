@@ -168,11 +168,13 @@ def test_ica_1940_uses_total_assets_not_net_assets():
 
 
 def crafted_returns(scale, days=756, seed=7):
-    """A return history whose 1-day 99 % historical VaR is known: the worst 1 % of
-    756 days (percentile rank 7.55) are set to exactly -scale."""
+    """A zero-mean return history whose 1-day 99 % historical VaR is known: the worst
+    1 % of 756 days (percentile rank 7.55) are exactly -scale. Twenty days of -scale
+    and twenty of +scale, and the rest small moves in opposite pairs, so the mean is
+    0 and the 20-day VaR is the 1-day VaR × √20 with no drift term."""
     rng = np.random.default_rng(seed)
-    base = rng.uniform(-0.5, 0.5, days) * scale / 10
-    base[:20] = -scale  # 20 worst days, more than the 8 the 1 % quantile reads
+    noise = rng.uniform(0.0, 0.5, (days - 40) // 2) * scale / 10
+    base = np.concatenate([np.full(20, -scale), np.full(20, scale), noise, -noise])
     return pd.Series(base, index=pd.bdate_range("2020-01-01", periods=days))
 
 
