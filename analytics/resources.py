@@ -3,7 +3,8 @@ preview) and export of instruments, trades, positions, prices, FX and flows.
 
 They go through the *same* steps as every other import path
 (``analytics.services.imports``): before the first row, ``before_import``
-authorises the user (``import_authorise``), checks the header and the source,
+authorises the user (``import_authorise``: a user who may manage none of the
+dataset's portfolios is refused as a whole), checks the header and the source,
 and runs the kind's vectorised validation and the in-file duplicate check over
 the whole dataset with the user's entitlements (``rows_validate``), so a
 portfolio the user may not manage reads as unknown. Each bad row then fails with
@@ -14,7 +15,9 @@ Natural keys are the ``import_id_fields``, so the same file twice is reported as
 skipped (unchanged). A committed import marks the affected portfolios' data
 changed and, once committed, queues their positions rebuild and data-quality
 scan (``import_changes_record``), and writes one ``data.imported`` audit event;
-an export writes an ``export.downloaded`` event (see ``analytics.admin``).
+an export writes an ``export.downloaded`` event (see ``analytics.admin``), and
+every exported cell and header goes through the formula neutralising of
+``portal.resources.NeutralisedExportResource``, their base.
 
 The ``source`` column is optional: without it rows get ``file``, the same
 default as ``manage.py import_data``, so a file imported both ways is one copy.
@@ -27,7 +30,7 @@ from typing import Any
 import pandas as pd
 import tablib
 from django.core.exceptions import ValidationError
-from import_export import fields, resources
+from import_export import fields
 from import_export.results import Result
 from import_export.widgets import ForeignKeyWidget
 
@@ -54,18 +57,20 @@ from analytics.services.imports.validation import (
     validation_context_load,
 )
 from portal.models import AuditAction
+from portal.resources import NeutralisedExportResource
 from portal.services import audit_record
 
 DEFAULT_SOURCE = "file"
 
 
-class _ValidatedResource(resources.ModelResource):
+class _ValidatedResource(NeutralisedExportResource):
     kind: str = ""
 
     def before_import(self, dataset: tablib.Dataset, **kwargs: Any) -> None:
         user = kwargs.get("user")
         spec = SPECS[self.kind]
-        import_authorise(spec=spec, actor=user)
+        rows = (dict(zip(dataset.headers or [], row, strict=False)) for row in dataset)
+        import_authorise(spec=spec, actor=user, rows=rows)
         headers = [str(h or "").strip().lower() for h in dataset.headers or []]
         dataset.headers = headers
         problem = header_problem(spec=spec, columns=headers)

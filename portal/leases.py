@@ -94,10 +94,16 @@ def lease_until(kind: str, *, now: datetime | None = None) -> datetime:
     return (now or timezone.now()) + timedelta(seconds=lease_seconds(kind))
 
 
+def lease_lapsed(*, now: datetime | None = None) -> Q:
+    """Rows that nobody holds any more: their lease expired, or the sweeper re-sent
+    them."""
+    return Q(lease_expires_at__lt=now or timezone.now()) | Q(lease_holder=RESENT)
+
+
 def lease_claimable(free: Q, *, now: datetime | None = None) -> Q:
     """Rows that may be claimed: ``free`` ones, ones whose lease expired and ones
     the sweeper re-sent."""
-    return free | Q(lease_expires_at__lt=now or timezone.now()) | Q(lease_holder=RESENT)
+    return free | lease_lapsed(now=now)
 
 
 def lease_claim(queryset: QuerySet, *, free: Q, kind: str, **updates: Any) -> int:
@@ -131,8 +137,17 @@ class Lease:
 @contextmanager
 def lease_kept(queryset: QuerySet, *, kind: str) -> Iterator[Lease]:
     """Renew this process's lease on ``queryset`` every third of its length while
-    the block runs (in a thread with its own database connection)."""
+    the block runs (in a thread with its own database connection).
+
+    Inside a transaction nothing is renewed (claim in the same transaction): a
+    claim made in it is not visible to others until the commit, its row locks keep
+    every other claimant (and the sweeper, which skips locked rows) out until then,
+    and a renewal from another connection would wait for those locks while the
+    block's exit waited for the renewal, for ever."""
     lease = Lease(kind=kind)
+    if connection.in_atomic_block:
+        yield lease
+        return
     interval = lease_seconds(kind) / 3
     holder = lease_holder_name()
 
@@ -143,8 +158,12 @@ def lease_kept(queryset: QuerySet, *, kind: str) -> Iterator[Lease]:
                     lease_expires_at=lease_until(kind)
                 )
                 if not held:
-                    lease.lost = True
-                    logger.warning("lease on %s lost to another holder", queryset.model.__name__)
+                    # Every row released (stored by the block itself) is not a loss.
+                    lease.lost = queryset.exclude(lease_holder="").exists()
+                    if lease.lost:
+                        logger.warning(
+                            "lease on %s lost to another holder", queryset.model.__name__
+                        )
                     return
         except Exception:  # a renewal that fails lets the lease expire: logged, not raised
             logger.exception("renewing a lease on %s failed", queryset.model.__name__)

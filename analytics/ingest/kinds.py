@@ -7,6 +7,12 @@ into a frame of database values plus the errors of the rows it refused. Checks
 are vectorised over the frame: a million good rows cost a few pandas passes, and
 only bad rows are looked at one by one to word their messages.
 
+Every cell of a kind's columns is first checked for characters that text
+storage refuses (``analytics.ingest.text``): such a cell has that one error and
+no other. Every date must lie within the plausible range of the settings
+``INGEST_DATE_MIN`` and ``INGEST_DATE_MAX`` (a year 9999 or 0001 is a typo or a
+placeholder, not a trade).
+
 Values keep their exact decimal text: numbers are checked with a float parse (is
 it a number, its sign, its size) but the database receives the text the file
 had, so no binary rounding happens on the way.
@@ -14,17 +20,20 @@ had, so no binary rounding happens on the way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import models
 
 from analytics.ingest.bulk_insert import concrete_field
 from analytics.ingest.currencies import ISO_4217
 from analytics.ingest.parsers import ROW
+from analytics.ingest.text import cells_holding_nul, text_printable
 from analytics.models import (
     AssetClass,
     CashFlow,
@@ -37,6 +46,19 @@ from analytics.models import (
 )
 
 MAX_ERRORS_PER_ROW = 10
+REFUSED_CHARACTER_MESSAGE = (
+    "holds a character that cannot be stored as text: a NUL (U+0000) or an unpaired "
+    "surrogate (U+D800 to U+DFFF), shown as U+FFFD in the value"
+)
+
+
+def plausible_dates() -> tuple[dt.date, dt.date]:
+    """The earliest and the latest date an import accepts: the settings
+    ``INGEST_DATE_MIN`` and ``INGEST_DATE_MAX`` (ISO dates, both included)."""
+    return (
+        dt.date.fromisoformat(str(settings.INGEST_DATE_MIN)),
+        dt.date.fromisoformat(str(settings.INGEST_DATE_MAX)),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,25 +99,44 @@ class Context:
 
 
 class _Checker:
-    """Collects the errors of one chunk; ``bad`` marks the rows that have any."""
+    """Collects the errors of one chunk; ``bad`` marks the rows that have any.
+    ``refused`` marks, by column, the cells holding a refused character: their
+    one error is that, so the other checks leave them alone."""
 
     def __init__(self, chunk: pd.DataFrame):
         self.chunk = chunk
         self.bad = pd.Series(False, index=chunk.index)
         self.errors: dict[object, list[RowError]] = {}
+        self.refused: dict[str, pd.Series] = {}
 
     def flag(self, mask: pd.Series, column: str, message: Callable[[str], str] | str) -> None:
+        """Give each row of ``mask`` the error ``message`` (text, or made from the
+        cell's value as ``text_printable`` shows it) on ``column``."""
         mask = mask.fillna(False).astype(bool)
+        refused = self.refused.get(column)
+        if refused is not None:
+            mask &= ~refused
         if not mask.any():
             return
         self.bad |= mask
         values = self.chunk[column] if column in self.chunk else pd.Series("", self.chunk.index)
         for index in mask.index[mask.to_numpy()]:
-            value = str(values.loc[index])
+            value = text_printable(str(values.loc[index]))
             text = message(value) if callable(message) else message
             row_errors = self.errors.setdefault(index, [])
             if len(row_errors) < MAX_ERRORS_PER_ROW:
                 row_errors.append(RowError(int(self.chunk.loc[index, ROW]), column, value, text))
+
+    def refused_characters(self, columns: Iterable[str]) -> None:
+        """Flag every cell of ``columns`` that holds a character text storage
+        refuses (``analytics.ingest.text``)."""
+        for column in columns:
+            if column not in self.chunk:
+                continue
+            holding = cells_holding_nul(self.chunk[column])
+            if holding is not None:
+                self.flag(holding, column, REFUSED_CHARACTER_MESSAGE)
+                self.refused[column] = holding
 
     # --- typed columns -------------------------------------------------------
 
@@ -114,6 +155,12 @@ class _Checker:
             self.flag(blank, column, "is required")
         parsed = pd.to_datetime(values, format="%Y-%m-%d", errors="coerce")
         self.flag(parsed.isna() & ~blank, column, lambda v: f"bad date {v!r} (expected YYYY-MM-DD)")
+        earliest, latest = plausible_dates()
+        self.flag(
+            (parsed < pd.Timestamp(earliest)) | (parsed > pd.Timestamp(latest)),
+            column,
+            lambda v: f"date {v} is outside the plausible range {earliest} to {latest}",
+        )
         odd = parsed.notna() & (values.str.len() != 10)
         if odd.any():  # 2024-1-2 → 2024-01-02, so that dates compare as text on SQLite
             values = values.where(~odd, parsed.dt.strftime("%Y-%m-%d"))
@@ -205,6 +252,7 @@ class KindSpec:
         self, chunk: pd.DataFrame, context: Context
     ) -> tuple[pd.DataFrame, list[RowError]]:
         check = _Checker(chunk)
+        check.refused_characters(self.columns)
         frame = self._validate(check, context)
         frame[ROW] = chunk[ROW]
         good = frame[~check.bad]

@@ -1,8 +1,11 @@
 """The report of an import's rejected rows: a CSV under ``MEDIA_ROOT/imports/``
 with the row number, its errors, then the row's own columns as the input had
-them (so it can be fixed and imported again). Cells a spreadsheet would run as a
-formula are neutralised (``portal.exports.cell_neutralise``). The API serves it
-through ``ImportReportApi``."""
+them (so it can be fixed and imported again). Every cell, the header row's
+included, is written as ``report_cell`` shows it: a character text storage refuses
+shows as U+FFFD (``analytics.ingest.text.text_printable``, the file is UTF-8),
+and a cell a spreadsheet would run as a formula is neutralised
+(``portal.exports.cell_neutralise``). The API serves it through
+``ImportReportApi``."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from django.conf import settings
 
 from analytics.ingest.kinds import RowError
 from analytics.ingest.parsers import ROW
+from analytics.ingest.text import text_printable
 from analytics.models import ImportRun
 from portal.exports import cell_neutralise
 
@@ -47,7 +51,7 @@ class RejectedRowsReport:
             self.handle = self.path.open("w", newline="", encoding="utf-8")
             self.writer = csv.writer(self.handle)
             self.columns = [c for c in raw.columns if c != ROW]
-            self.writer.writerow(["row", "errors", *self.columns])
+            self.writer.writerow(["row", "errors", *(report_cell(c) for c in self.columns)])
         by_row: dict[int, list[str]] = {}
         for error in errors:
             by_row.setdefault(error.row, []).append(
@@ -58,8 +62,8 @@ class RejectedRowsReport:
             values = rows.loc[row, self.columns] if row in rows.index else []
             if isinstance(values, pd.DataFrame):
                 values = values.iloc[0]
-            cells = [cell_neutralise(str(v)) for v in list(values)]
-            self.writer.writerow([row, "; ".join(messages), *cells])
+            cells = [report_cell(v) for v in list(values)]
+            self.writer.writerow([row, report_cell("; ".join(messages)), *cells])
 
     def close(self) -> str:
         """Close the file; return its path relative to ``MEDIA_ROOT`` ("" when no
@@ -68,3 +72,8 @@ class RejectedRowsReport:
             return ""
         self.handle.close()
         return str(self.path.relative_to(settings.MEDIA_ROOT))
+
+
+def report_cell(value: object) -> str:
+    """``value`` as the report writes it (see the module docstring)."""
+    return cell_neutralise(text_printable(str(value)))

@@ -23,6 +23,7 @@ from analytics.ingest.bulk_insert import concrete_field, field_column
 from analytics.ingest.kinds import Context, KindSpec, RowError
 from analytics.ingest.parsers import ROW, FileError
 from analytics.ingest.seen_keys import SeenKeys
+from analytics.ingest.text import text_printable
 from analytics.models import DERIVED_SOURCE, DataKind, Instrument
 from analytics.services.imports.authorisation import import_portfolios
 from analytics.services.imports.report import RejectedRowsReport
@@ -35,11 +36,18 @@ KEY_SEPARATOR = "\x1f"  # joins the parts of a natural key; no imported text has
 
 def source_problem(source: str) -> str | None:
     """Why ``source`` (already stripped) may not name imported rows, or None.
-    ``derived`` belongs to the positions rebuild."""
-    if not source or len(source) > SOURCE_MAX_LENGTH or source == DERIVED_SOURCE:
+    ``derived`` belongs to the positions rebuild; a character text storage
+    refuses (``analytics.ingest.text``) is refused here too."""
+    if (
+        not source
+        or len(source) > SOURCE_MAX_LENGTH
+        or source == DERIVED_SOURCE
+        or text_printable(source) != source
+    ):
+        # repr() shows a NUL or a lone surrogate as an escape: the message stores.
         return (
             f"source {source!r} is not allowed "
-            f"(1 to {SOURCE_MAX_LENGTH} characters, not {DERIVED_SOURCE!r})"
+            f"(1 to {SOURCE_MAX_LENGTH} characters, not {DERIVED_SOURCE!r}, no NUL)"
         )
     return None
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from analytics.models import Portfolio
@@ -26,6 +26,8 @@ from compliance.models import (
 )
 from compliance.services.rules import rules_by_portfolio, rules_fingerprint
 from portal.task_queue import task_send_on_commit
+
+T = TypeVar("T")
 
 CHUNK_SIZE = 100
 """Portfolios per task in a fan-out. The engine is vectorised across portfolios, so
@@ -68,8 +70,8 @@ def evaluation_request(
     return evaluation, created
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[start : start + CHUNK_SIZE] for start in range(0, len(items), CHUNK_SIZE)]
 
 
 def evaluations_queue(
@@ -115,7 +117,7 @@ def evaluation_batch_start(*, as_of: dt.date) -> EvaluationBatch | None:
             )
             if evaluation is not None and was_created:
                 pending.append(evaluation.id)
-        chunks = _chunks(pending)
+        chunks = _chunks(sorted(pending))  # in id order, as the progress count reads them
         batch.portfolios_total = len(pending)
         batch.chunks_total = len(chunks)
         batch.status = EvaluationStatus.RUNNING if chunks else EvaluationStatus.DONE
@@ -126,9 +128,29 @@ def evaluation_batch_start(*, as_of: dt.date) -> EvaluationBatch | None:
     return batch
 
 
+@transaction.atomic
 def evaluation_batch_chunk_done(*, batch_id: int) -> None:
-    """Count one finished chunk; the last one closes the batch."""
-    EvaluationBatch.objects.filter(id=batch_id).update(chunks_done=F("chunks_done") + 1)
-    EvaluationBatch.objects.filter(
-        id=batch_id, chunks_done__gte=F("chunks_total"), status=EvaluationStatus.RUNNING
-    ).update(status=EvaluationStatus.DONE, finished_at=timezone.now())
+    """Count the batch's finished chunks after a chunk's run; the run that finds
+    every evaluation of the batch finished closes it.
+
+    The count is read from the evaluations, not added to: a chunk is the
+    :data:`CHUNK_SIZE` evaluations of the batch that follow each other in id order
+    (how ``evaluation_batch_start`` cut them), finished once all of them are done
+    or failed. So a chunk run again (its task redelivered after a worker died, or
+    its rows re-sent by the lease sweeper, in any grouping) is counted once, and
+    a run that found nothing to claim counts nothing new. The batch row is locked
+    while counting, so chunks finishing at once never lower the count."""
+    batch = EvaluationBatch.objects.select_for_update().filter(id=batch_id).first()
+    if batch is None or batch.status != EvaluationStatus.RUNNING:
+        return
+    finished = [
+        status in (EvaluationStatus.DONE, EvaluationStatus.FAILED)
+        for status in batch.evaluations.order_by("id").values_list("status", flat=True)
+    ]
+    chunks_done = sum(all(chunk) for chunk in _chunks(finished))
+    batch.chunks_done = max(batch.chunks_done, chunks_done)
+    if all(finished):
+        batch.chunks_done = batch.chunks_total
+        batch.status = EvaluationStatus.DONE
+        batch.finished_at = timezone.now()
+    batch.save(update_fields=["chunks_done", "status", "finished_at"])

@@ -1,7 +1,9 @@
 """Storing one evaluation: a :class:`~compliance.models.RuleResult` per rule and
 portfolio, the warnings and breaches handed to the alert episodes, and the
 evaluation marked done — all in one transaction, so an evaluation is either done
-with all its results and alerts, or not done at all.
+with all its results and alerts, or not done at all. Only the holder of the
+evaluation's lease stores it (``portal.leases``): marking it done releases the
+lease in the same UPDATE, and a holder that lost its lease stores nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from django.utils import timezone
 
 from compliance.models import Evaluation, EvaluationStatus, Rule, RuleResult
 from compliance.services.alerts import alerts_observe
+from portal.leases import LEASE_CLEARED, lease_holder_name
+
+LEASE_KIND = "evaluation"
+"""The evaluations' key in ``settings.LEASE_SECONDS`` and in the lease sweeper."""
 
 GROUP_MAX_LENGTH = 500
 """``RuleResult.group`` is a CharField of this length; longer group lists are cut."""
@@ -54,8 +60,16 @@ def evaluation_store(
     unvalued: int,
 ) -> list[RuleResult]:
     """Store the engine's ``rows`` for this evaluation's portfolio (``None``: no
-    rule in scope), feed them to the alert episodes and mark the evaluation done.
-    ``rules`` maps every rule id in ``rows`` to its rule. Returns the results."""
+    rule in scope), feed them to the alert episodes and mark the evaluation done,
+    releasing this process's lease. ``rules`` maps every rule id in ``rows`` to its
+    rule. Returns the results; none are stored when this process no longer holds
+    the lease (another worker took the evaluation over)."""
+    # Marking done first locks the row, so a takeover cannot slip in before the commit.
+    held = Evaluation.objects.filter(id=evaluation.id, lease_holder=lease_holder_name()).update(
+        status=EvaluationStatus.DONE, finished_at=timezone.now(), error="", **LEASE_CLEARED
+    )
+    if not held:
+        return []
     stored = (
         []
         if rows is None
@@ -68,7 +82,4 @@ def evaluation_store(
     for result in stored:
         result.rule = rules[result.rule_id]
     alerts_observe(results=stored)
-    Evaluation.objects.filter(id=evaluation.id).update(
-        status=EvaluationStatus.DONE, finished_at=timezone.now(), error=""
-    )
     return stored
