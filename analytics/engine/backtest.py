@@ -20,12 +20,15 @@ Conventions:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
 from analytics.engine._arrays import ArrayLike
+from analytics.engine.var import historical_var
 
 GREEN_LIMIT = 0.95
 YELLOW_LIMIT = 0.9999
@@ -144,4 +147,67 @@ def backtest_var(
         kupiec=kupiec_test(exceptions, observations, confidence, level),
         zone=_zone(cumulative),
         cumulative_probability=cumulative,
+    )
+
+
+@dataclass(frozen=True)
+class RollingBacktest:
+    """A rolling VaR backtest of one return series (:func:`rolling_var_backtest`).
+
+    ``first`` is the position in the input of the first tested return; ``returns[i]``
+    is the return at position ``first + i`` and ``forecasts[i]`` the VaR forecast
+    made at the close before it; ``exceptions[i]`` is ``−returns[i] > forecasts[i]``.
+    """
+
+    window: int
+    first: int
+    returns: np.ndarray
+    forecasts: np.ndarray
+    exceptions: np.ndarray
+    result: BacktestResult
+
+
+def rolling_var_backtest(
+    returns: ArrayLike,
+    *,
+    window: int,
+    observations: int,
+    confidence: float,
+    var_function: Callable[[np.ndarray, float], Any] = historical_var,
+    level: float = 0.05,
+) -> RollingBacktest | None:
+    """Backtest of the one-day VaR re-estimated every day from the trailing ``window``
+    returns, over the last ``observations`` tested days (fewer when the series is
+    shorter than ``window + observations``); ``None`` below ``window + 1`` returns.
+
+    ``returns`` is one portfolio's daily returns in date order, without missing
+    values. The forecast made at the close of position t uses ``returns[t − window + 1
+    .. t]`` and is tested against ``returns[t + 1]`` (:func:`backtest_var`);
+    ``var_function`` is one of :mod:`analytics.engine.var`'s estimators (historical by
+    default). This is the one backtest behind the snapshot's Risk tab and the
+    compliance rule, so the two count the same exceptions on the same days.
+    """
+    values = np.asarray(returns, dtype=np.float64).reshape(-1)
+    if window < 2 or observations < 1:
+        raise ValueError("window must be at least 2 returns and observations at least 1")
+    if np.isnan(values).any():
+        raise ValueError("returns contain missing values")
+    tested = min(observations, values.shape[0] - window)
+    if tested < 1:
+        return None
+    first = values.shape[0] - tested
+    # Window k (0-based) of the last tested + 1 windows ends at position first − 1 + k.
+    windows = np.lib.stride_tricks.sliding_window_view(values[first - window :], window)
+    forecasts = np.asarray(
+        var_function(np.ascontiguousarray(windows.T), confidence), dtype=np.float64
+    ).reshape(-1)
+    result = backtest_var(values[first - 1 :], forecasts, confidence, level)
+    tested_returns = values[first:]
+    return RollingBacktest(
+        window=window,
+        first=first,
+        returns=tested_returns,
+        forecasts=forecasts[:-1],
+        exceptions=-tested_returns > forecasts[:-1],
+        result=result,
     )

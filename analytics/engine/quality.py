@@ -8,6 +8,10 @@ Conventions
   so do dates outside the calendar's published range.
 * *Stale*: the number of sessions strictly after the last close up to and
   including the reference date; a close on the reference date is 0 sessions old.
+* *Unchanged*: the same close on at least ``sessions`` consecutive closes of an
+  instrument (a vendor repeating its last value looks like a fresh price and is as
+  stale as no price). A gap in between does not break the run: the closes either
+  side of it are still repeats.
 * *Gap*: a session between an instrument's first and last close in the window
   without a close.
 * *Spike*: a daily log return whose absolute value exceeds ``sigmas`` times the
@@ -79,6 +83,45 @@ def missing_sessions(price_dates: Iterable[dt.date], sessions: pd.DatetimeIndex)
         return []
     inside = sessions[(sessions > dates[0]) & (sessions < dates[-1])]
     return [d.date() for d in inside.difference(dates)]
+
+
+@dataclass(frozen=True)
+class UnchangedRun:
+    """``count`` consecutive closes equal to ``close``, from ``first`` to ``last``."""
+
+    first: dt.date
+    last: dt.date
+    count: int
+    close: float
+
+
+def unchanged_runs(
+    dates: Iterable[dt.date], closes: Iterable[SupportsFloat], *, sessions: int
+) -> list[UnchangedRun]:
+    """Runs of at least ``sessions`` consecutive equal closes (``dates`` ascending, one
+    close each), oldest first; none when ``sessions`` < 2."""
+    values = np.asarray([float(c) for c in closes], dtype=np.float64)
+    days = list(dates)
+    if sessions < 2 or len(values) < sessions:
+        return []
+    # A new run starts wherever the close differs from the one before it.
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    return [
+        UnchangedRun(
+            first=_as_date(days[start]),
+            last=_as_date(days[end - 1]),
+            count=int(end - start),
+            close=float(values[start]),
+        )
+        for start, end in zip(starts, ends, strict=True)
+        if end - start >= sessions
+    ]
+
+
+def _as_date(day: dt.date) -> dt.date:
+    date: dt.date = pd.Timestamp(day).date()
+    return date
 
 
 def contiguous_runs(days: list[dt.date], sessions: pd.DatetimeIndex) -> list[list[dt.date]]:

@@ -46,10 +46,11 @@ made explicitly and documented where it is made:
   the next valued date. Every gap, and every interval that still cannot be
   measured (a flow without a rate, no capital), is listed in the snapshot's
   ``data.gaps``; exposures leave unvalued holdings out and count them.
-* **Compliance** (:mod:`compliance.services.frames`) keeps the NaN: a gap day and
-  the day after it have no realised return, so a VaR backtest over a window with
-  a gap has no result rather than a made-up one; holdings without a base value
-  cannot be weighed, so rules leave them out and count them (``unvalued``).
+* **Compliance** (:mod:`compliance.services.frames`) backtests VaR on the
+  snapshots' series (:func:`returns_across_gaps`), so the rule and the Risk tab
+  count the same exceptions; an interval that still cannot be measured is left
+  out of both. Holdings without a base value cannot be weighed, so rules leave
+  them out and count them (``unvalued``).
 * **Reports and dashboards** read stored snapshots (the snapshot's treatment);
   one that reads these frames directly shows a NaN as a gap (a break in a line,
   an empty cell with the "data as of"/completeness note), never as a zero.

@@ -4,7 +4,11 @@ store the results as ``DataQualityFinding`` rows and per-date
 ``PortfolioDataStatus`` rows.
 
 * ``market_data_quality_scan``: per instrument (no portfolio) — stale prices,
-  gaps and spikes over the last ``DATA_QUALITY_LOOKBACK_DAYS``. A gap is a
+  gaps and spikes over the last ``DATA_QUALITY_LOOKBACK_DAYS``. A price is stale
+  when no new close has come for ``DATA_QUALITY_STALE_SESSIONS`` sessions, and
+  also when the same close comes back unchanged on
+  ``DATA_QUALITY_UNCHANGED_SESSIONS`` consecutive closes (a vendor repeating its
+  last value; one finding per run, naming its first and last date). A gap is a
   session of the instrument's exchange on which other instruments of that
   exchange have a close and it has none. Staleness is
   measured in sessions of the instrument's exchange up to the *reference date*:
@@ -284,6 +288,7 @@ def _market_drafts(history: MarketHistory) -> list[FindingDraft]:
         priced_sessions = sessions[
             sessions.isin(history.peer_days.get(instrument.exchange, sessions))
         ]
+        drafts += _unchanged_drafts(instrument, series)
         drafts += _gap_drafts(instrument, series, sessions, priced_sessions)
         drafts += _spike_drafts(instrument, series, history.splits.get(instrument_id, []))
     return drafts
@@ -328,6 +333,36 @@ def _stale_draft(
         },
         key=last.isoformat(),
     )
+
+
+def _unchanged_drafts(instrument: Instrument, series: pd.DataFrame) -> list[FindingDraft]:
+    """One stale-price finding per run of at least ``DATA_QUALITY_UNCHANGED_SESSIONS``
+    consecutive equal closes (the latest ``MAX_DAILY_FINDINGS`` runs; 0 turns the
+    check off)."""
+    threshold = settings.DATA_QUALITY_UNCHANGED_SESSIONS
+    runs = engine.unchanged_runs(series["date"], series["close"], sessions=threshold)
+    return [
+        FindingDraft(
+            kind=FindingKind.STALE_PRICE,
+            severity=Severity.WARNING,
+            date=run.last,
+            instrument_id=instrument.id,
+            message=(
+                f"{instrument.identifier}: the same close {run.close:g} on {run.count} "
+                f"consecutive sessions from {run.first.isoformat()} to {run.last.isoformat()}"
+            ),
+            details={
+                "reason": "unchanged",
+                "close": run.close,
+                "sessions": run.count,
+                "first": run.first.isoformat(),
+                "last": run.last.isoformat(),
+                "threshold": threshold,
+            },
+            key=f"unchanged:{run.first.isoformat()}",
+        )
+        for run in runs[-MAX_DAILY_FINDINGS:]
+    ]
 
 
 def _gap_drafts(

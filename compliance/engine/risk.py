@@ -22,8 +22,11 @@ Conventions:
 * Relative VaR is the portfolio's VaR ÷ the reference's VaR, both computed with the
   same parameters; a reference with no VaR (or a VaR ≤ 0) gives no value.
 * The backtest compares each day's one-day VaR forecast, estimated from the
-  ``min_history_days`` realised returns up to that day, with the next day's
-  realised return, over the last ``observations`` forecasts (Basel/18f-4 style).
+  ``min_history_days`` measured returns up to that day (the rule's window), with
+  the next measured return, over the last ``observations`` forecasts
+  (Basel/18f-4 style). It is the snapshot Risk tab's backtest
+  (:func:`analytics.engine.backtest.rolling_var_backtest`) on the same series: the
+  flow-adjusted daily returns of net assets measured across valuation gaps.
 """
 
 from __future__ import annotations
@@ -86,56 +89,65 @@ def var_of_returns(
     return pd.Series(scaled, index=returns.columns)
 
 
-def rolling_var_backtest(
+def var_backtests(
     realised: pd.DataFrame,
     *,
     confidence: float,
     observations: int,
-    min_history_days: int,
+    window: int,
     method: str = "historical",
 ) -> pd.DataFrame:
     """Backtest of the one-day VaR over the last ``observations`` forecasts, per column.
 
-    The forecast made at the close of date t uses the ``min_history_days`` returns
-    ending at t; it is tested against the return of t + 1 with
-    :func:`analytics.engine.backtest.backtest_var`. Columns: ``exceptions``,
-    ``observations``, ``zone``, ``kupiec_p_value`` (NaN/empty when the history is
-    shorter than ``min_history_days + observations`` or has gaps).
+    Each column is one portfolio's measured daily returns; a NaN is a date that is not
+    on that portfolio's measured calendar and is dropped, so the series is the one the
+    snapshot's Risk tab tests. The forecast made at the close of a day uses the
+    ``window`` returns ending that day and is tested against the next return
+    (:func:`analytics.engine.backtest.rolling_var_backtest`, the Risk tab's function).
+    Columns: ``exceptions``, ``observations``, ``zone``, ``kupiec_p_value``,
+    ``returns`` (measured returns available) and ``first``/``last`` (the first and
+    last tested dates); ``exceptions`` is NaN and ``observations`` 0 when fewer than
+    ``window + observations`` returns are available.
     """
-    result = pd.DataFrame(
-        {
-            "exceptions": np.nan,
-            "observations": 0,
-            "zone": "",
-            "kupiec_p_value": np.nan,
-        },
-        index=realised.columns,
-    )
-    needed = min_history_days + observations
-    if len(realised) < needed:
-        return result
-    recent = realised.iloc[-needed:]
-    function = VAR_FUNCTIONS[method]
-    # One VaR call per forecast date, each vectorised across every portfolio.
-    forecasts = np.vstack(
-        [
-            np.asarray(function(recent.iloc[t - min_history_days : t], confidence), dtype=float)
-            for t in range(min_history_days, needed + 1)
-        ]
-    )
-    tested = recent.iloc[min_history_days - 1 :].to_numpy(dtype=np.float64)
-    for column_index, column in enumerate(realised.columns):
-        series, forecast = tested[:, column_index], forecasts[:, column_index]
-        if np.isnan(series).any() or np.isnan(forecast).any():
+    rows = []
+    for column in realised.columns:
+        series = realised[column].dropna()
+        outcome = None
+        if len(series) >= window + observations:
+            outcome = backtest_engine.rolling_var_backtest(
+                series.to_numpy(dtype=np.float64),
+                window=window,
+                observations=observations,
+                confidence=confidence,
+                var_function=VAR_FUNCTIONS[method],
+            )
+        if outcome is None:
+            rows.append((np.nan, 0, "", np.nan, len(series), None, None))
             continue
-        outcome = backtest_engine.backtest_var(series, forecast, confidence)
-        result.loc[column] = [
-            outcome.exceptions,
-            outcome.observations,
-            outcome.zone.value,
-            outcome.kupiec.p_value,
-        ]
-    return result
+        rows.append(
+            (
+                outcome.result.exceptions,
+                outcome.result.observations,
+                outcome.result.zone.value,
+                outcome.result.kupiec.p_value,
+                len(series),
+                series.index[outcome.first],
+                series.index[-1],
+            )
+        )
+    return pd.DataFrame.from_records(
+        rows,
+        index=realised.columns,
+        columns=[
+            "exceptions",
+            "observations",
+            "zone",
+            "kupiec_p_value",
+            "returns",
+            "first",
+            "last",
+        ],
+    )
 
 
 def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | None) -> RuleValues:
@@ -155,17 +167,30 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
                 value=nothing, detail=[{"reason": "no realised returns"}] * len(nothing)
             )
         realised = risk.realised.reindex(columns=portfolios)
-        table = rolling_var_backtest(
-            realised, observations=int(params.get("observations", 250)), **settings
+        window = settings["min_history_days"]
+        observations = int(params.get("observations", 250))
+        table = var_backtests(
+            realised,
+            confidence=settings["confidence"],
+            observations=observations,
+            window=window,
+            method=settings["method"],
         )
         detail = [
             {
                 "observations": int(row.observations),
+                "window": window,
                 "zone": row.zone,
                 "kupiec_p_value": None if np.isnan(row.kupiec_p_value) else row.kupiec_p_value,
+                "first": _iso(row.first),
+                "last": _iso(row.last),
             }
             if row.observations
-            else {"reason": "not enough realised history"}
+            else {
+                "reason": f"{row.returns} measured daily returns, fewer than the "
+                f"{window + observations} the backtest needs ({window}-day window, "
+                f"{observations} forecasts)"
+            }
             for row in table.itertuples()
         ]
         return RuleValues(value=table["exceptions"].to_numpy(dtype=float), detail=detail)
@@ -201,6 +226,10 @@ def risk_rule_values(rule: RuleSpec, portfolios: np.ndarray, risk: RiskInputs | 
             values[i] = portfolio_var / reference
             detail[i] = {"var": _float(portfolio_var), "reference_var": float(reference)}
     return RuleValues(value=values, group=group, detail=detail)
+
+
+def _iso(day: Any) -> str | None:
+    return None if day is None else pd.Timestamp(day).date().isoformat()
 
 
 def _float(value: float) -> float | None:

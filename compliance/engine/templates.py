@@ -20,7 +20,17 @@ utilisation is value ÷ limit (limit ÷ value for minima), see
       making up **no more than 5 %** of total assets *and* of which the fund holds
       **no more than 10 %** of the outstanding voting securities
       (``diversified_fund``, limit 0.75, issuer limit 0.05, voting limit 0.10).
-      An issuer failing either test is outside the basket as a whole.
+      An issuer failing either test is outside the basket as a whole. The test
+      applies at acquisition (§5(c)): a fund that drifts below 75 % through market
+      moves alone stays diversified and is only restricted in what it may buy
+      (status ``restricted``); a purchase that causes or worsens the shortfall is
+      the breach;
+    * §18(f)(1) and §18(h), for every registered open-end fund: borrowings (bank
+      loans, held as negative cash) need an **asset coverage of at least 300 %**,
+      (total assets − liabilities other than borrowings) ÷ borrowings
+      (``min_asset_coverage``, limit 3.0). A fund without borrowings has no limit
+      to meet. §18(f)(1) gives three days (Sundays and holidays excepted) to restore
+      the coverage; the rule's cure period is 3 calendar days, the stricter count.
 
 ``sec_18f4_relative`` / ``sec_18f4_absolute`` — SEC Rule 18f-4 (17 CFR 270.18f-4),
 limits on fund derivatives risk:
@@ -33,7 +43,10 @@ limits on fund derivatives risk:
     * daily backtesting of the one-day 99 % VaR against the next day's actual
       return, counting exceptions over the last 250 trading days
       (``var_backtest``, limit 4: more than 4 leaves the Basel green zone and is
-      reported to the board).
+      reported to the board). The forecasts are the historical VaR of the
+      trailing 250 measured returns, the backtest the portfolio's Risk tab shows
+      (``BACKTEST_WINDOW`` in :mod:`analytics.services.snapshots.risk`), so the
+      rule needs 500 returns, not the 756 + 250 a three-year window would.
 """
 
 from __future__ import annotations
@@ -69,7 +82,8 @@ BACKTEST_18F4 = RuleDefinition(
     kind=RuleKind.VAR_BACKTEST,
     name="18f-4 VaR backtest: at most 4 exceptions in 250 days",
     limit=4,
-    params={"confidence": 0.99, "observations": 250, "min_history_days": 756},
+    # min_history_days is the forecasts' trailing window: the Risk tab's 250 returns.
+    params={"confidence": 0.99, "observations": 250, "min_history_days": 250},
     warning_level=0.75,
     cure_period_days=30,
 )
@@ -107,7 +121,9 @@ TEMPLATES: dict[str, Template] = {
         help_text=(
             "At least 75% of total assets in cash, government securities, other "
             "investment companies, or issuers each at most 5% of total assets and "
-            "at most 10% of their outstanding voting securities (ICA 1940 §5(b)(1))."
+            "at most 10% of their outstanding voting securities, tested at acquisition "
+            "(ICA 1940 §5(b)(1), §5(c)); asset coverage of borrowings at least 300% "
+            "(§18(f)(1))."
         ),
         rules=(
             RuleDefinition(
@@ -116,6 +132,12 @@ TEMPLATES: dict[str, Template] = {
                 limit=0.75,
                 params={"issuer_limit": 0.05, "voting_limit": 0.10},
                 warning_level=0.95,
+            ),
+            RuleDefinition(
+                kind=RuleKind.MIN_ASSET_COVERAGE,
+                name="1940 Act: asset coverage of borrowings at least 300%",
+                limit=3.0,
+                cure_period_days=3,
             ),
         ),
     ),

@@ -24,13 +24,22 @@ Conventions (see also :mod:`compliance.engine.rules`):
   window, and longer gaps stay missing. The realised
   returns the backtest uses are the shared loader's flow-adjusted (time-weighted)
   daily returns of net assets, flows in the base currency at the flow date's rate,
-  with every gap kept missing (a day without a valuation, the day after it, a
-  flow without a rate).
+  measured across valuation gaps exactly as the snapshots measure them
+  (:func:`analytics.selectors.frames.returns_across_gaps`): the backtest rule and
+  the Risk tab test the same series. An interval that cannot be measured (a flow
+  without a rate, no capital) is missing.
+* Look-backs are counted in trading days; the calendar span loaded for ``days``
+  of them allows ``CALENDAR_DAYS_PER_TRADING_DAY`` calendar days each (a trading
+  year of at least 240 sessions, so weekends and up to 20 holidays a year) plus a
+  margin, and the frame keeps the last ``days`` rows. ``days × 7 / 5`` alone would
+  fall short on any exchange calendar with holidays (about 992 NYSE sessions in
+  the span meant for 1,007).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -67,6 +76,16 @@ HOLDING_COLUMNS = [
     "is_government",
 ]
 PRICE_CARRY_DAYS = 5
+CALENDAR_DAYS_PER_TRADING_DAY = 365 / 240
+LOOKBACK_MARGIN_DAYS = 30
+
+
+def lookback_start(*, end: dt.date, trading_days: int) -> dt.date:
+    """The first calendar date to load so that ``trading_days`` sessions up to
+    ``end`` are covered on any calendar with at least 240 sessions a year."""
+    return end - dt.timedelta(
+        days=math.ceil(trading_days * CALENDAR_DAYS_PER_TRADING_DAY) + LOOKBACK_MARGIN_DAYS
+    )
 
 
 def _government(frame: pd.DataFrame) -> pd.Series:
@@ -258,7 +277,7 @@ def instrument_returns(
     ids = list(set(instrument_ids))
     if not ids:
         return pd.DataFrame()
-    start = end - dt.timedelta(days=int(days * 7 / 5) + 30)
+    start = lookback_start(end=end, trading_days=days + 1)
     rows = Price.objects.filter(instrument_id__in=ids, date__gte=start, date__lte=end).values_list(
         "date", "instrument_id", "close"
     )
@@ -333,20 +352,25 @@ def benchmark_returns(*, benchmark_ids: Iterable[int], end: dt.date, days: int) 
 
 
 def realised_returns(*, portfolio_ids: Iterable[int], end: dt.date, days: int) -> pd.DataFrame:
-    """Flow-adjusted daily returns of net assets (dates × portfolio), last ``days`` rows.
+    """Flow-adjusted daily returns of net assets (dates × portfolio), the last ``days``
+    measured returns of each portfolio.
 
-    The shared definition (:func:`analytics.selectors.frames.portfolio_history`) with
-    its gaps kept as NaN; rows are ``datetime.date`` like the other return frames here.
-    A date on one portfolio's calendar and not on another's is NaN for the other.
+    The snapshots' series (:func:`analytics.selectors.frames.returns_across_gaps` over
+    :func:`analytics.selectors.frames.portfolio_history`): a return after a valuation
+    gap spans it; an interval that cannot be measured is NaN. Rows are
+    ``datetime.date`` like the other return frames here; a date on one portfolio's
+    calendar and not on another's is NaN for the other.
     """
-    start = end - dt.timedelta(days=int((days + 1) * 7 / 5) + 30)
-    returns = shared_frames.portfolio_history(
-        portfolio_ids=portfolio_ids, last=end, first=start
-    ).returns
+    start = lookback_start(end=end, trading_days=days + 1)
+    history = shared_frames.portfolio_history(portfolio_ids=portfolio_ids, last=end, first=start)
+    returns = shared_frames.returns_across_gaps(history)
     if returns.empty:
         return pd.DataFrame()
+    # Each portfolio keeps its own last ``days`` returns: on the union of several
+    # calendars the last ``days`` rows could hold fewer of one portfolio's.
+    returns = returns.groupby("portfolio").tail(days)
     table = returns.pivot_table(
         index="date", columns="portfolio", values="return", aggfunc="first", dropna=False
     )
     table.index = pd.Index(table.index.date, name="date")
-    return table.tail(days)
+    return table

@@ -4,6 +4,8 @@ import math
 
 from django import template
 
+from compliance.models import ResultStatus
+
 register = template.Library()
 
 
@@ -33,4 +35,17 @@ def rule_value(value, kind: str = "") -> str:
 
 @register.filter
 def status_class(status: str) -> str:
-    return {"breach": "status-breach", "warning": "status-warning"}.get(status, "status-ok")
+    return {
+        "breach": "status-breach",
+        "warning": "status-warning",
+        "restricted": "status-warning",
+    }.get(status, "status-ok")
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """A result status's label ("no_value" → "No value"); an unknown one as given."""
+    try:
+        return str(ResultStatus(status).label)
+    except ValueError:
+        return str(status)

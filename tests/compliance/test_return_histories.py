@@ -5,11 +5,10 @@ never a partial number."""
 import datetime as dt
 from decimal import Decimal
 
-import numpy as np
 import pytest
 
 from analytics.services.positions import portfolio_positions_rebuild
-from compliance.services.frames import instrument_returns, realised_returns
+from compliance.services.frames import instrument_returns, lookback_start, realised_returns
 from tests.analytics.factories import CashFlowFactory, FxRateFactory, PriceFactory, TradeFactory
 from tests.factories import InstrumentFactory, PortfolioFactory
 
@@ -45,7 +44,9 @@ def test_a_flow_without_a_rate_leaves_its_day_missing(book):
 
     returns = realised_returns(portfolio_ids=[book.pk], end=WED, days=10)[book.pk]
     assert returns[TUE] == pytest.approx(0.10)
-    assert np.isnan(returns[WED])  # the JPY cash has no base value that day either
+    # The JPY cash has no base value that day either: Wednesday is a valuation gap,
+    # not measured (as on the Risk tab, the next valued day's return would span it).
+    assert list(returns.dropna().index) == [TUE]
 
 
 def test_instrument_returns_include_the_currency_move(db):
@@ -61,3 +62,24 @@ def test_instrument_returns_include_the_currency_move(db):
     in_eur = instrument_returns(instrument_ids=[stock.pk, cash.pk], end=WED, days=10, base="EUR")
     assert in_eur[stock.pk].to_numpy() == pytest.approx([0.0, 0.10])
     assert in_eur[cash.pk].to_numpy() == pytest.approx([0.0, 0.0])
+
+
+@pytest.mark.parametrize("trading_days", [501, 757, 1007])
+def test_the_look_back_covers_the_sessions_of_a_calendar_with_holidays(trading_days):
+    import exchange_calendars
+
+    end = dt.date(2018, 12, 31)
+    start = lookback_start(end=end, trading_days=trading_days)
+    sessions = exchange_calendars.get_calendar("XNYS").sessions_in_range(start, end)
+    assert len(sessions) >= trading_days
+
+
+def test_weekdays_plus_a_month_fall_short_of_three_years_of_nyse_sessions():
+    # NYSE closes on about 9 weekdays a year: 757 sessions (three years of returns
+    # and the close before them) span more than 757 × 7/5 + 30 calendar days.
+    import exchange_calendars
+
+    end = dt.date(2018, 12, 31)
+    weekdays_only = end - dt.timedelta(days=int(757 * 7 / 5) + 30)
+    sessions = exchange_calendars.get_calendar("XNYS").sessions_in_range(weekdays_only, end)
+    assert len(sessions) < 757

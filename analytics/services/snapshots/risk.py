@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.engine import exposure, var
-from analytics.engine.backtest import backtest_var
+from analytics.engine.backtest import rolling_var_backtest
 from analytics.models import AssetClass, RiskLimitMetric
 from analytics.services.snapshots.frames import ATTRIBUTES
 from analytics.services.snapshots.jsonify import clean, records
@@ -95,20 +95,24 @@ def var_section(returns: pd.Series) -> dict:
 
 
 def _backtest(returns: pd.Series) -> dict | None:
-    forecasts = var.rolling_historical_var(returns.to_numpy(), BACKTEST_WINDOW, BACKTEST_CONFIDENCE)
-    first = max(BACKTEST_WINDOW - 1, len(returns) - BACKTEST_DAYS - 1)
-    if len(returns) - first < 2:
+    """The rolling 1-day historical VaR backtest of ``returns`` (the same engine
+    function as the compliance VaR backtest rule), with the series the chart draws."""
+    outcome = rolling_var_backtest(
+        returns.to_numpy(),
+        window=BACKTEST_WINDOW,
+        observations=BACKTEST_DAYS,
+        confidence=BACKTEST_CONFIDENCE,
+    )
+    if outcome is None:
         return None
-    tested_returns, tested_forecasts = returns.iloc[first:], forecasts[first:]
-    result = backtest_var(tested_returns.to_numpy(), tested_forecasts, BACKTEST_CONFIDENCE)
-    dates = tested_returns.index
+    dates = returns.index[outcome.first :]
     return {
         "window": BACKTEST_WINDOW,
-        "result": result,
-        "dates": dates[1:],
-        "returns": tested_returns.to_numpy()[1:],
-        "forecasts": tested_forecasts[:-1],
-        "exception_dates": dates[1:][-tested_returns.to_numpy()[1:] > tested_forecasts[:-1]],
+        "result": outcome.result,
+        "dates": dates,
+        "returns": outcome.returns,
+        "forecasts": outcome.forecasts,
+        "exception_dates": dates[outcome.exceptions],
     }
 
 

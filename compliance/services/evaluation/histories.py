@@ -32,7 +32,8 @@ class ReturnHistories:
       ``"portfolio:CODE"``) for relative VaR;
     * ``reference_of``: (rule id, portfolio id) → reference key;
     * ``realised``: dates × portfolio, the flow-adjusted returns of net assets
-      that the VaR backtest compares its forecasts with.
+      measured across valuation gaps (the series of the snapshot's Risk tab) that
+      the VaR backtest compares its forecasts with.
     """
 
     end: dt.date
@@ -45,9 +46,10 @@ class ReturnHistories:
 
 def history_days(specs: Sequence[RuleSpec]) -> int:
     """Daily returns the rules need: the longest ``min_history_days`` of a rule
-    that reads returns, plus a backtest's ``observations``, plus one (the first
-    return needs the previous close); 0 when no rule reads returns. The specs'
-    params are cleaned, so every such rule has ``min_history_days``."""
+    that reads returns (for a backtest, its forecasts' window) plus a backtest's
+    ``observations``, plus one (the first return needs the previous close); 0 when
+    no rule reads returns. The specs' params are cleaned, so every such rule has
+    ``min_history_days``."""
     days = 0
     for spec in specs:
         needs = KINDS[RuleKind(spec.kind)].needs

@@ -10,9 +10,11 @@ from analytics.engine.backtest import (
     backtest_var,
     binomial_cdf,
     kupiec_test,
+    rolling_var_backtest,
     traffic_light,
     var_exceptions,
 )
+from tests import backtest_history
 
 CHI2_1_CRITICAL_5_PERCENT = 3.841458820694124  # χ²(1) 95 % quantile, from the table
 
@@ -104,3 +106,31 @@ def test_backtest_reports_both_tests_which_can_disagree():
     # Too few exceptions: the traffic light is green but Kupiec rejects the model.
     assert result.zone is Zone.GREEN
     assert result.kupiec.reject
+
+
+def test_rolling_backtest_finds_the_six_exceptions_worked_out_by_hand():
+    # tests.backtest_history explains the VaR before each large loss and why no
+    # other day is an exception.
+    returns = backtest_history.backtest_returns()
+    outcome = rolling_var_backtest(returns, window=250, observations=250, confidence=0.99)
+    assert outcome is not None
+    assert outcome.first == 250
+    assert outcome.result.observations == 250
+    assert outcome.result.exceptions == 6
+    hits = np.flatnonzero(outcome.exceptions) + outcome.first
+    assert tuple(hits) == backtest_history.EXCEPTION_POSITIONS
+    forecasts = outcome.forecasts[np.array(backtest_history.EXCEPTION_POSITIONS) - 250]
+    assert forecasts == pytest.approx(backtest_history.VAR_BEFORE_EXCEPTIONS)
+    # The first tested day's forecast is the VaR of positions 0..249: ten -0.02 ticks.
+    assert outcome.forecasts[0] == pytest.approx(0.02)
+
+
+def test_rolling_backtest_tests_fewer_days_when_the_history_is_short():
+    returns = backtest_history.backtest_returns()[:300]  # 250-day window, 50 tested days
+    outcome = rolling_var_backtest(returns, window=250, observations=250, confidence=0.99)
+    assert outcome is not None
+    assert outcome.result.observations == 50
+    assert outcome.result.exceptions == 1  # the -0.03 at position 260
+    assert (
+        rolling_var_backtest(returns[:250], window=250, observations=250, confidence=0.99) is None
+    )

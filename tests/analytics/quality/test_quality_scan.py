@@ -168,9 +168,12 @@ def test_a_second_scan_changes_nothing_and_a_fix_resolves_the_finding(crafted):
     assert set(DataQualityFinding.objects.values_list("fingerprint", "resolved_at")) == before
 
     bbb = Price.objects.filter(instrument__identifier="BBB").first().instrument
-    for day in nyse_sessions():
-        if day > BBB_LAST:
-            Price.objects.create(instrument=bbb, date=day, close=20, currency="USD", source="test")
+    for i, day in enumerate(nyse_sessions()):
+        if day > BBB_LAST:  # the feed comes back, moving (a flat 20 would be stale too)
+            wiggle = Decimal("1.005") if i % 2 else Decimal("0.995")
+            Price.objects.create(
+                instrument=bbb, date=day, close=Decimal(20) * wiggle, currency="USD", source="test"
+            )
     portfolio_positions_rebuild(portfolio=crafted)
     portfolio_quality_scan(portfolio=crafted, as_of=END)
     stale = DataQualityFinding.objects.get(kind=FindingKind.STALE_PRICE)

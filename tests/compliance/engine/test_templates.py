@@ -5,11 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics.services.snapshots import risk as snapshot_risk
 from compliance.engine.kinds import clean_params
 from compliance.engine.risk import holdings_returns
 from compliance.engine.rules import evaluate_rules
 from compliance.engine.specs import RiskInputs, RuleSpec
 from compliance.engine.templates import TEMPLATES, template_rules
+from tests import backtest_history
 from tests.compliance.engine.helpers import frame
 
 
@@ -112,7 +114,7 @@ def test_ica_1940_basket_exactly_75_percent_complies():
 
 @pytest.mark.parametrize(
     ("big_value", "qualifying", "status"),
-    [(125.1, 0.7498, "breach"), (124.9, 0.7502, "warning"), (100.0, 0.80, "ok")],
+    [(125.1, 0.7498, "restricted"), (124.9, 0.7502, "warning"), (100.0, 0.80, "ok")],
 )
 def test_ica_1940_basket_around_75_percent(big_value, qualifying, status):
     rows = [("BIG1", big_value), ("BIG2", big_value)] + [(f"S{n}", 40) for n in range(10)]
@@ -222,40 +224,63 @@ def test_18f4_needs_three_years_of_history(days, has_value):
         assert "756" in result[0].detail["reason"]
 
 
-def test_18f4_backtest_counts_exceptions_of_the_one_day_var():
-    # 756 + 250 days; the historical 99 % VaR of the window is 0.02 because the
-    # worst 20 returns of every window are -0.02 ... construct: calm days of ±0.001
-    # and a -0.02 every 30 days, so each 756-day window holds 25 of them.
-    days = 756 + 250
-    values = np.full(days, 0.001)
-    values[::2] = -0.001
-    values[::30] = -0.02
-    # Five exceptions in the tested period: losses larger than the 0.02 VaR.
-    exception_days = [800, 850, 900, 950, 1000]
-    values[exception_days] = -0.05
-    realised = pd.DataFrame({1: values}, index=pd.bdate_range("2019-01-01", periods=days))
-    risk = RiskInputs(returns=pd.DataFrame({1: values}, index=realised.index), realised=realised)
+def test_18f4_backtest_breaches_at_six_exceptions_in_250_days():
+    # The hand-built history of tests.backtest_history: six losses beyond
+    # the 250-day 99 % VaR among the last 250 days; the limit is 4.
+    realised = backtest_history.backtest_frame(1)
+    risk = RiskInputs(returns=realised, realised=realised)
     result = outcome(frame([("CASH", 1000)]), "sec_18f4_absolute", risk=risk)
     backtest = result[1]
-    assert backtest.value == 5
-    assert backtest.utilisation == pytest.approx(5 / 4)
+    assert backtest.value == 6
+    assert backtest.utilisation == pytest.approx(6 / 4)
     assert backtest.status == "breach"
     assert backtest.detail["observations"] == 250
-    assert backtest.detail["zone"] == "yellow"  # 5 exceptions in 250 at 99 %: Basel yellow
+    assert backtest.detail["window"] == 250
+    assert backtest.detail["zone"] == "yellow"  # 6 exceptions in 250 at 99 %: Basel yellow
+    assert backtest.detail["first"] == realised.index[250].date().isoformat()
+    assert backtest.detail["last"] == realised.index[-1].date().isoformat()
 
 
 def test_18f4_backtest_at_four_exceptions_is_at_the_limit():
-    days = 756 + 250
-    values = np.full(days, 0.001)
-    values[::2] = -0.001
-    values[::30] = -0.02
-    values[[800, 850, 900, 950]] = -0.05
-    realised = pd.DataFrame({1: values}, index=pd.bdate_range("2019-01-01", periods=days))
+    realised = backtest_history.backtest_frame(1, exceptions=4)
     risk = RiskInputs(returns=realised, realised=realised)
     result = outcome(frame([("CASH", 1000)]), "sec_18f4_absolute", risk=risk)
     assert result[1].value == 4
     assert result[1].status == "warning"
     assert result[1].detail["zone"] == "green"
+
+
+def test_18f4_backtest_reads_each_portfolios_own_calendar():
+    # A second portfolio valued every calendar day makes NaN weekend rows in the
+    # first one's column: dates not on its calendar, not gaps in its series.
+    first = backtest_history.backtest_frame(1)
+    calm = backtest_history.backtest_returns(exceptions=0)
+    other = pd.DataFrame({2: calm}, index=pd.date_range("2021-01-04", periods=len(calm)))
+    realised = pd.concat([first, other], axis=1, sort=True)
+    assert realised[1].isna().any()
+    risk = RiskInputs(returns=realised, realised=realised)
+    holdings = pd.concat([frame([("CASH", 1000)], portfolio=p) for p in (1, 2)])
+    result = {
+        (row.portfolio, row.rule): row
+        for row in evaluate_rules(holdings, specs("sec_18f4_absolute"), risk=risk).itertuples()
+    }
+    assert result[(1, 1)].value == 6
+    assert result[(2, 1)].value == 0
+
+
+def test_18f4_backtest_needs_500_measured_returns():
+    realised = backtest_history.backtest_frame(1).iloc[1:]
+    risk = RiskInputs(returns=realised, realised=realised)
+    result = outcome(frame([("CASH", 1000)]), "sec_18f4_absolute", risk=risk)
+    assert result[1].status == "no_value"
+    assert "499 measured daily returns, fewer than the 500" in result[1].detail["reason"]
+
+
+def test_18f4_backtest_uses_the_risk_tabs_window_and_observations():
+    params = next(d for d in TEMPLATES["sec_18f4_absolute"].rules if d.kind == "var_backtest")
+    assert params.params["min_history_days"] == snapshot_risk.BACKTEST_WINDOW
+    assert params.params["observations"] == snapshot_risk.BACKTEST_DAYS
+    assert params.params["confidence"] == snapshot_risk.BACKTEST_CONFIDENCE
 
 
 def test_hypothetical_returns_of_current_holdings():
