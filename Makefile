@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest clean
+.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest bench-pages clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
@@ -48,9 +48,10 @@ system-packages:
 		fi; \
 	fi
 
-# The embedded default's folders under var/ and its secret key (settings create nothing).
+# The embedded default's folders under var/ and its secret key (settings create nothing),
+# and collectstatic (hashed, gzip and Brotli copies) when a static file changed.
 prepare: setup
-	$(BIN)/python manage.py prepare_embedded
+	$(BIN)/python manage.py prepare_embedded --static
 
 migrate: setup
 	$(BIN)/python manage.py migrate --no-input
@@ -82,6 +83,11 @@ bench-compliance: setup-test
 INGEST_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ingest_bench
 bench-ingest: setup-test
 	DATABASE_URL=$(INGEST_BENCH_DATABASE_URL) $(BIN)/python benchmarks/ingest.py
+
+# Chart tabs against a chart-free page in headless Chromium, on the demo data
+# (an embedded portal of its own under /tmp, served by gunicorn).
+bench-pages: setup-test
+	$(BIN)/python benchmarks/pages.py
 
 clean:
 	rm -rf var/broker var/staticfiles var/test_portal.sqlite3

@@ -5,8 +5,10 @@ here; they arrive through imports and services, which keep them consistent.
 Instruments, trades, positions, prices, FX rates and cash flows can be imported
 and exported through django-import-export (``analytics.resources``: the same
 validation as every other import path, with its dry-run preview); every export
-is audited. Pull sources, their fetch log, import runs and data-quality findings
-are here too."""
+is audited. The import page is open only to those who may import something of
+its kind (``import_permitted``): anyone else gets 403 and sees no import button.
+Pull sources, their fetch log, import runs and data-quality findings are here
+too."""
 
 import json
 
@@ -16,6 +18,7 @@ from import_export.admin import ImportExportMixin
 from import_export.signals import post_export
 
 from analytics import resources
+from analytics.ingest.kinds import SPECS
 from analytics.models import (
     AnalyticsSnapshot,
     Benchmark,
@@ -34,6 +37,7 @@ from analytics.models import (
     RiskLimit,
     Trade,
 )
+from analytics.services.imports.authorisation import import_permitted
 from portal.admin import AuditedEntitlementsMixin
 from portal.exports import download_response_audited
 from portal.models import Entitlement
@@ -42,7 +46,13 @@ from portal.origins import RequestOrigin
 
 class AuditedImportExportMixin(ImportExportMixin):
     """django-import-export with every export sent through the portal's audited
-    download (one audit event with format, size and SHA-256; checksum headers)."""
+    download (one audit event with format, size and SHA-256; checksum headers),
+    and its import page (preview and confirm) refused with 403 to a user who may
+    import nothing of the resource's kind (a viewer of portfolios, say)."""
+
+    def has_import_permission(self, request):
+        kind = self.get_resource_classes(request)[0].kind
+        return import_permitted(spec=SPECS[kind], actor=request.user)
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         # import-export's own hook for the export response (4.x), kept in step

@@ -54,11 +54,14 @@ def snapshots_request_chunk(portfolio_ids: list[int]) -> None:
 )
 def positions_rebuild_and_scan(portfolio_id: int) -> None:
     """After an import changed a portfolio's inputs: re-derive its positions, then
-    re-scan its data quality. Safe twice: both replace what they own."""
+    re-scan its data quality. The import moved the data version on without
+    announcing it; the rebuild announces the final version (one snapshot, one
+    evaluation). Safe twice: both replace what they own, and a second rebuild
+    finds nothing to change."""
     portfolio = Portfolio.objects.filter(id=portfolio_id).first()
     if portfolio is None:
         return
-    portfolio_positions_rebuild(portfolio=portfolio)
+    portfolio_positions_rebuild(portfolio=portfolio, inputs_changed=True)
     quality.portfolio_quality_scan(portfolio=portfolio)
 
 

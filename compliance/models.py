@@ -19,7 +19,8 @@
   core's inbox (``portal.InboxMessage``), where report deliveries land too.
 
 Utilisations are floats and may be ``inf`` (a restricted name held against a
-limit of 0); PostgreSQL and SQLite store that, and every output (API, chart,
+limit of 0), and so may values (the asset coverage of a fund without
+borrowings); PostgreSQL and SQLite store that, and every output (API, chart,
 page) renders it as unbounded.
 """
 
@@ -210,6 +211,7 @@ class ResultStatus(models.TextChoices):
     OK = "ok", "OK"
     WARNING = "warning", "Warning"
     BREACH = "breach", "Breach"
+    RESTRICTED = "restricted", "Acquisitions restricted"
     NO_VALUE = "no_value", "No value"
 
 
@@ -252,6 +254,16 @@ class Severity(models.TextChoices):
 
 
 SEVERITY_RANK: dict[str, int] = {Severity.WARNING: 1, Severity.BREACH: 2}
+
+RESULT_SEVERITY: dict[str, str] = {
+    ResultStatus.WARNING: Severity.WARNING,
+    ResultStatus.RESTRICTED: Severity.WARNING,
+    ResultStatus.BREACH: Severity.BREACH,
+}
+"""The alert severity of each result status that opens or extends an episode. A
+test at acquisition failed by market moves alone (``restricted``: the 1940 Act's
+§5(c) keeps the fund diversified) is no breach; it is kept in view as a warning
+until the fund is back within the limit, and a purchase that worsens it is a breach."""
 
 
 class Alert(models.Model):

@@ -11,8 +11,10 @@
   ``{"source": "oms", "rows": [...], "skip_invalid": false}``. Send an
   ``Idempotency-Key`` header: a retry with the same key and body gets the first
   answer again (header ``Idempotent-Replayed: true``) and changes nothing; the
-  same key with another body is refused with 422, and 409 while the first
-  request still runs.
+  same key with another body is refused with 422, and 409 with ``Retry-After``
+  (seconds) while the first request still runs. A first request whose process
+  died is taken over by the retry that comes after its lease ran out
+  (``analytics.services.imports.push``).
 * ``GET /api/portfolios/{id}/data-quality/``: data as of, completeness and open
   findings of one portfolio; ``GET /api/data-quality/findings/``: open findings
   of every portfolio the caller may see (filters ``portfolio``, ``kind``,
@@ -20,7 +22,9 @@
 
 Every portfolio is reached through ``analytics.selectors.entitlements`` (missing and forbidden
 are both 404); importing into a portfolio needs manage access, importing market
-data the model's ``add`` permission.
+data the model's ``add`` permission. An upload or push that could import nothing
+for lack of permission is refused with 403 before any import run is recorded (the
+rules are in ``analytics.services.imports.authorisation``).
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied as ImportRefused
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,6 +51,7 @@ from analytics.ingest.parsers import format_from_name
 from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Portfolio, Severity
 from analytics.selectors import ingest as ingest_selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
+from analytics.services.imports.authorisation import import_authorise
 from analytics.services.imports.push import (
     IdempotencyConflict,
     IdempotencyInProgress,
@@ -104,6 +110,10 @@ class ImportRunOutputSerializer(serializers.Serializer):
         return f"/api/imports/{run.pk}/report/"
 
 
+class RefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why the import was refused (403)")
+
+
 def _run_response(run: ImportRun, *, http_status: int | None = None) -> Response:
     return Response(
         ImportRunOutputSerializer(run).data,
@@ -138,6 +148,7 @@ class ImportListCreateApi(APIView):
             200: ImportRunOutputSerializer,
             202: ImportRunOutputSerializer,
             400: ImportRunOutputSerializer,
+            403: RefusedSerializer,
         },
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -145,16 +156,19 @@ class ImportListCreateApi(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         upload = data["file"]
-        run = import_upload(
-            kind=data["kind"],
-            upload=upload,
-            file_format=data.get("format") or format_from_name(upload.name),
-            source=data["source"],
-            actor=request.user,
-            dry_run=data["dry_run"],
-            skip_invalid=data["skip_invalid"],
-            request_origin=RequestOrigin.of(request),
-        )
+        try:
+            run = import_upload(
+                kind=data["kind"],
+                upload=upload,
+                file_format=data.get("format") or format_from_name(upload.name),
+                source=data["source"],
+                actor=request.user,
+                dry_run=data["dry_run"],
+                skip_invalid=data["skip_invalid"],
+                request_origin=RequestOrigin.of(request),
+            )
+        except ImportRefused as error:
+            raise PermissionDenied(str(error)) from None
         return _run_response(run)
 
 
@@ -203,6 +217,11 @@ class _PushApi(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         data = self._batch(request.body)
         try:
+            # Before the Idempotency-Key is claimed: a refusal leaves nothing behind.
+            import_authorise(spec=SPECS[self.kind], actor=request.user, rows=data["rows"])
+        except ImportRefused as error:
+            raise PermissionDenied(str(error)) from None
+        try:
             outcome = push_batch(
                 kind=self.kind,
                 user=request.user,
@@ -221,10 +240,11 @@ class _PushApi(APIView):
                 {"detail": "This Idempotency-Key was used for a different batch."},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
-        except IdempotencyInProgress:
+        except IdempotencyInProgress as running:
             return Response(
                 {"detail": "A request with this Idempotency-Key is still running."},
                 status=status.HTTP_409_CONFLICT,
+                headers={"Retry-After": str(running.retry_after_seconds)},
             )
         response = Response(outcome.answer.body, status=outcome.answer.code)
         if outcome.replayed:
@@ -255,7 +275,11 @@ class PushTradesApi(_PushApi):
 
     @extend_schema(
         request=_PushApi.InputSerializer,
-        responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
+        responses={
+            201: ImportRunOutputSerializer,
+            400: ImportRunOutputSerializer,
+            403: RefusedSerializer,
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -267,7 +291,11 @@ class PushPricesApi(_PushApi):
 
     @extend_schema(
         request=_PushApi.InputSerializer,
-        responses={201: ImportRunOutputSerializer, 400: ImportRunOutputSerializer},
+        responses={
+            201: ImportRunOutputSerializer,
+            400: ImportRunOutputSerializer,
+            403: RefusedSerializer,
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
     def post(self, request: AuthenticatedRequest) -> Response:

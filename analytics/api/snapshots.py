@@ -167,11 +167,15 @@ class PortfolioAnalyticsSectionApi(APIView):
 
 class PortfolioAnalyticsRefreshApi(APIView):
     """Queue a recompute of the portfolio's current snapshot key (nothing is queued
-    when it is already pending, running or done)."""
+    when it is already pending, done, or running under a live worker's lease; a
+    running key whose worker stopped is re-sent at once). Queuing work is for the
+    portfolio's managers: a viewer gets 403, before anything is queued."""
 
     @extend_schema(request=None, responses={202: SnapshotMetaSerializer})
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
+        if not user_can_manage_portfolio(user=request.user, portfolio=portfolio):
+            raise PermissionDenied("Only the portfolio's managers may queue a recompute.")
         snapshots.snapshot_request(portfolio=portfolio)
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         return Response(_meta(view), status=status.HTTP_202_ACCEPTED)

@@ -1,7 +1,10 @@
 """A Plotly figure placed on an HTML page, report or widget.
 
 ``static/js/charts.js`` draws every ``<div id="{id}-chart">`` from the JSON in the
-``<script id="{id}-figure">`` beside it; a :class:`Chart` carries what both need.
+``<script id="{id}-figure">`` beside it; a :class:`Chart` carries what both need. A
+page with charts includes ``templates/_chart_scripts.html`` once in its head: the
+vendored plotly.js cartesian bundle (scatter, bar and heatmap traces among others;
+the version the Python ``plotly`` package expects) and ``charts.js``, both deferred.
 """
 
 import json

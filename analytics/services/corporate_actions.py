@@ -41,7 +41,8 @@ def split_record(
     portfolio_ids = set(
         Trade.objects.filter(instrument=instrument).values_list("portfolio_id", flat=True)
     )
-    portfolio_data_changed_mark(portfolio_ids=portfolio_ids)
+    # Announced by the rebuild queued below, once the positions are re-derived.
+    portfolio_data_changed_mark(portfolio_ids=portfolio_ids, announce=False)
     audit_record(
         actor=actor,
         action=AuditAction.DATA_IMPORTED,

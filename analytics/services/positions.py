@@ -39,10 +39,13 @@ Conventions of ``portfolio_positions_rebuild`` (source ``"derived"``):
 * Zero quantities (a closed position, a cash balance of exactly zero) are not stored.
 
 The rebuild owns the rows with ``source="derived"`` of one portfolio from
-``start`` onwards: it deletes and re-creates them in one transaction and bumps
-``Portfolio.data_version``. Snapshots of any other source (custodian or
-administrator files, ...) are left alone; ``position_breaks`` compares them with
-the trade history.
+``start`` onwards. It compares what it derives with what is stored, in one
+transaction: rows that differ or are gone are deleted, rows that differ or are
+new are inserted, and only then is ``Portfolio.data_version`` moved on (and the
+change announced, which queues the snapshot of the new key). A rebuild that
+derives exactly the stored rows writes nothing, keeps the version and queues
+nothing. Snapshots of any other source (custodian or administrator files, ...)
+are left alone; ``position_breaks`` compares them with the trade history.
 """
 
 from __future__ import annotations
@@ -70,7 +73,10 @@ from analytics.models import (
     TradeSide,
 )
 from analytics.selectors.fx import rates_to_base
-from analytics.services.versions import portfolio_data_changed_mark
+from analytics.services.versions import (
+    portfolio_data_changed_announce,
+    portfolio_data_changed_mark,
+)
 
 _MICRO = Decimal("0.000001")
 _ZERO = Decimal(0)
@@ -330,25 +336,58 @@ def _snapshot_frame(*, portfolio: Portfolio, start: Date | None) -> pd.DataFrame
     return long.where(long.notna(), None)
 
 
+# Ids per DELETE statement: well under SQLite's 32,766 bound parameters.
+_DELETE_CHUNK = 10_000
+
+# A derived snapshot: its key (date, instrument id) and its values, in this order.
+_VALUE_COLUMNS = ("quantity", "price", "market_value_local", "market_value_base")
+_Key = tuple[Date, int]
+_Values = tuple[Decimal, Decimal | None, Decimal | None, Decimal | None]
+
+
 @transaction.atomic
-def portfolio_positions_rebuild(*, portfolio: Portfolio, start: Date | None = None) -> int:
+def portfolio_positions_rebuild(
+    *, portfolio: Portfolio, start: Date | None = None, inputs_changed: bool = False
+) -> int:
     """Re-derive the daily ``source="derived"`` snapshots of ``portfolio`` from its
     trades, external cash flows, prices and FX rates (conventions in the module
-    docstring) and replace the stored ones dated ``start`` or later (all of them
-    when ``start`` is None). Bumps ``portfolio.data_version``. Returns the number
-    of snapshots written.
+    docstring) and bring the stored ones dated ``start`` or later (all of them
+    when ``start`` is None) in line, writing only the rows that differ. When any
+    row changed, bumps ``portfolio.data_version`` and announces it; when none did,
+    keeps the version and announces nothing, unless ``inputs_changed``: the
+    caller moved the version on before without announcing it (an import whose
+    rebuild this is, see ``analytics.services.versions``), so the rebuild
+    announces that version. Returns the number of derived snapshots dated
+    ``start`` or later.
 
     History before ``start`` is still read, because quantities are cumulative.
     Concurrent rebuilds of one portfolio are serialised by a row lock on it
-    (on SQLite the IMMEDIATE transaction already serialises writers).
+    (on SQLite the IMMEDIATE transaction already serialises writers). Values are
+    compared as decimals, so ``1.5`` and ``1.500000`` are the same value.
     """
     Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
     snapshots = _snapshot_frame(portfolio=portfolio, start=start)
-    stale = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE)
+    wanted: dict[_Key, _Values] = {
+        (day, int(instrument_id)): (quantity, price, local, base)
+        for day, instrument_id, quantity, price, local, base in snapshots.itertuples(
+            index=False, name=None
+        )
+    }
+    stored = PositionSnapshot.objects.filter(portfolio=portfolio, source=DERIVED_SOURCE)
     if start is not None:
-        stale = stale.filter(date__gte=start)
-    stale.delete()
-    bulk_insert_values(
+        stored = stored.filter(date__gte=start)
+    kept: set[_Key] = set()
+    stale_ids: list[int] = []
+    for pk, day, instrument_id, *values in stored.values_list(
+        "pk", "date", "instrument_id", *_VALUE_COLUMNS
+    ):
+        if wanted.get((day, instrument_id)) == tuple(values):
+            kept.add((day, instrument_id))
+        else:
+            stale_ids.append(pk)
+    for first in range(0, len(stale_ids), _DELETE_CHUNK):
+        PositionSnapshot.objects.filter(pk__in=stale_ids[first : first + _DELETE_CHUNK]).delete()
+    written = bulk_insert_values(
         PositionSnapshot,
         [
             "portfolio",
@@ -361,15 +400,17 @@ def portfolio_positions_rebuild(*, portfolio: Portfolio, start: Date | None = No
             "source",
         ],
         (
-            (portfolio.pk, int(instrument_id), day, quantity, price, local, base, DERIVED_SOURCE)
-            for day, instrument_id, quantity, price, local, base in snapshots.itertuples(
-                index=False, name=None
-            )
+            (portfolio.pk, instrument_id, day, *values, DERIVED_SOURCE)
+            for (day, instrument_id), values in wanted.items()
+            if (day, instrument_id) not in kept
         ),
     )
-    portfolio_data_changed_mark(portfolio_ids=[portfolio.pk])
+    if stale_ids or written:
+        portfolio_data_changed_mark(portfolio_ids=[portfolio.pk])
+    elif inputs_changed:
+        portfolio_data_changed_announce(portfolio_ids=[portfolio.pk])
     portfolio.refresh_from_db(fields=["data_version"])
-    return len(snapshots)
+    return len(wanted)
 
 
 @dataclass(frozen=True)

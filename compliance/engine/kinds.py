@@ -35,6 +35,7 @@ class RuleKind(StrEnum):
     MAX_NET_LEVERAGE = "max_net_leverage"
     MIN_CASH = "min_cash"
     DIVERSIFIED_FUND = "diversified_fund"
+    MIN_ASSET_COVERAGE = "min_asset_coverage"
     MAX_VAR = "max_var"
     MAX_RELATIVE_VAR = "max_relative_var"
     VAR_BACKTEST = "var_backtest"
@@ -199,7 +200,16 @@ KINDS: dict[RuleKind, KindInfo] = {
             Param("issuer_limit", "float", 0.05, minimum=0.0, maximum=1.0),
             Param("voting_limit", "float", 0.10, minimum=0.0, maximum=1.0),
         ),
-        "Qualifying assets ÷ total assets (0.75 for the 1940 Act).",
+        "Qualifying assets ÷ total assets (0.75 for the 1940 Act). Tested at acquisition: "
+        "a failure by market moves restricts acquisitions; a purchase that causes or "
+        "worsens it is the breach.",
+    ),
+    RuleKind.MIN_ASSET_COVERAGE: KindInfo(
+        "Minimum asset coverage of borrowings (1940 Act §18(f)(1))",
+        Direction.MINIMUM,
+        (),
+        "(Total assets − liabilities other than borrowings) ÷ borrowings (3.0 = 300 %); "
+        "borrowings are negative cash balances. No borrowings: no limit applies.",
     ),
     RuleKind.MAX_VAR: KindInfo(
         "Maximum VaR (absolute)",

@@ -30,6 +30,11 @@ Conventions (every rule kind):
   10 %" allows exactly 10 %); comparisons allow a relative rounding tolerance of
   1e-9 so that 0.1 ÷ 0.1 computed as 1.0000000000000002 is not a breach. Watch-list
   rules never go beyond ``warning``.
+* **Tests at acquisition** (:data:`ACQUISITION_TESTS`: the 1940 Act's 75-5-10, whose
+  §5(c) keeps a fund diversified when market moves alone take it out of the basket):
+  a failure of the holdings is ``restricted`` (acquisitions restricted), not a
+  breach. It becomes a ``breach`` only when the portfolio's own trades caused or
+  worsened it (:func:`classify_trades`, given the holdings without those trades).
 
 Evaluation is vectorised across portfolios: each attribute is factorised once and
 per-(portfolio, group) sums are ``np.bincount`` over the combined codes, shared by
@@ -59,7 +64,14 @@ class Status(StrEnum):
     OK = "ok"
     WARNING = "warning"
     BREACH = "breach"
+    RESTRICTED = "restricted"
     NO_VALUE = "no_value"
+
+
+ACQUISITION_TESTS = frozenset({RuleKind.DIVERSIFIED_FUND})
+"""Kinds that limit what the portfolio may acquire rather than what it may hold: a
+failure by market moves alone is :attr:`Status.RESTRICTED`, a failure that the
+portfolio's trades caused or worsened a breach (:func:`classify_trades`)."""
 
 
 RESULT_COLUMNS = ["rule", "portfolio", "value", "limit", "utilisation", "status", "group", "detail"]
@@ -355,6 +367,52 @@ def diversified_basket(h: _Holdings, issuer_limit: float, voting_limit: float) -
     return RuleValues(value=value, group=group, detail=detail)
 
 
+NO_BORROWINGS = "no borrowings"
+"""The group of an asset-coverage result without borrowings (no limit applies)."""
+
+
+def asset_coverage(h: _Holdings) -> RuleValues:
+    """Asset coverage of borrowings, Investment Company Act of 1940 §18(f)(1) and §18(h)::
+
+        coverage = (total assets − liabilities other than borrowings) ÷ borrowings
+
+    Positions are netted per instrument first. **Total assets** are the positive net
+    positions. **Borrowings** are the negative net cash positions: the instrument
+    model has no borrowing asset class, so a bank loan or an overdraft is held as
+    negative cash. **Liabilities other than borrowings** are the other negative net
+    positions (short sales, derivatives marked below zero) at their absolute value.
+    Amounts are in the base currency; 3.0 is 300 %. Borrowings within the rounding
+    tolerance of total assets count as none.
+
+    Without borrowings no limit applies: the coverage is unbounded (``inf``, so the
+    utilisation is 0 and the status ``ok``) and the group reads :data:`NO_BORROWINGS`;
+    otherwise the group names the borrowing cash lines. A portfolio without total
+    assets has no value. ``detail`` gives ``total_assets``, ``borrowings`` and
+    ``other_liabilities``.
+    """
+    portfolio_codes, instruments, sums = h.group_sums("instrument")
+    cash_instruments = h.frame["instrument"].to_numpy()[h.excluded(("cash",))]
+    is_cash = np.isin(instruments, cash_instruments)
+    assets = np.bincount(portfolio_codes, weights=np.clip(sums, 0, None), minlength=h.n)
+    owed = np.clip(-sums, 0, None)
+    owed[owed <= assets[portfolio_codes] * TOLERANCE] = 0.0
+    borrowing = is_cash & (owed > 0)
+    borrowings = np.bincount(portfolio_codes[borrowing], weights=owed[borrowing], minlength=h.n)
+    other = np.bincount(portfolio_codes[~is_cash], weights=owed[~is_cash], minlength=h.n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage = np.where(borrowings > 0, (assets - other) / borrowings, np.inf)
+    value = np.where(assets > 0, coverage, np.nan)
+    identifiers = dict(zip(h.frame["instrument"], h.column("identifier", ""), strict=False))
+    labels = np.array([identifiers.get(i, i) for i in instruments], dtype=object)
+    group = _labels_per_portfolio(portfolio_codes, labels, borrowing, h.n)
+    group[borrowings == 0] = NO_BORROWINGS
+    detail = [
+        {"total_assets": float(a), "borrowings": float(b), "other_liabilities": float(o)}
+        for a, b, o in zip(assets, borrowings, other, strict=True)
+    ]
+    return RuleValues(value=value, group=group, detail=detail)
+
+
 def _utilisation(value: np.ndarray, limit: float, direction: Direction) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         if direction is Direction.MAXIMUM:
@@ -442,6 +500,8 @@ def evaluate_rules(
             values = _leverage(h, kind is RuleKind.MAX_GROSS_LEVERAGE)
         elif kind is RuleKind.MIN_CASH:
             values = _cash(h)
+        elif kind is RuleKind.MIN_ASSET_COVERAGE:
+            values = asset_coverage(h)
         elif kind is RuleKind.DIVERSIFIED_FUND:
             values = diversified_basket(
                 h, params.get("issuer_limit", 0.05), params.get("voting_limit", 0.10)
@@ -464,6 +524,9 @@ def _result_rows(rule: RuleSpec, h: _Holdings, values: RuleValues) -> pd.DataFra
     status = status_of(
         utilisation, rule.warning_level, cap_at_warning=rule.kind == RuleKind.WATCH_LIST
     )
+    if rule.kind in ACQUISITION_TESTS:
+        # From the holdings alone nothing is an acquisition: classify_trades decides.
+        status = np.where(status == Status.BREACH.value, Status.RESTRICTED.value, status)
     group = values.group[rows] if values.group is not None else np.full(len(rows), "", object)
     detail = [values.detail[i] for i in rows] if values.detail is not None else [{}] * len(rows)
     return pd.DataFrame(
@@ -481,20 +544,43 @@ def _result_rows(rule: RuleSpec, h: _Holdings, values: RuleValues) -> pd.DataFra
 
 
 def classify_active(current: pd.DataFrame, before_trades: pd.DataFrame) -> pd.Series:
-    """Whether each breach of ``current`` is **active**: the portfolio's own trades
-    of the day took the utilisation higher than it would have been without them
-    (``before_trades``: the same rules over the holdings with the day's trades
-    reversed). Anything else (a market move, a subscription or redemption, a
-    breach the trades did not worsen) is **passive**. Rows are aligned on
-    (rule, portfolio); a rule missing from ``before_trades`` counts as unchanged."""
+    """Whether each failure of ``current`` (a breach, or an acquisition test
+    ``restricted``) is **active**: the portfolio's own trades of the day took the
+    utilisation higher than it would have been without them (``before_trades``: the
+    same rules over the holdings with the day's trades reversed). Anything else (a
+    market move, a subscription or redemption, a failure the trades did not worsen)
+    is **passive**. Rows are aligned on (rule, portfolio); a rule missing from
+    ``before_trades`` counts as unchanged. An acquisition test without a value
+    before the trades (nothing held) was failed by the trades themselves."""
     keys = ["rule", "portfolio"]
     before = before_trades.set_index(keys)["utilisation"]
     previous = before.reindex(pd.MultiIndex.from_frame(current[keys])).to_numpy(np.float64)
     now = current["utilisation"].to_numpy(np.float64)
+    status = current["status"].to_numpy()
+    restricted = status == Status.RESTRICTED.value
     # inf (a restricted name bought into a zero limit) beats any finite value; NaN
-    # before (not computable) never counts as worsened.
+    # before (not computable) never counts as worsened, but for an acquisition test.
     with np.errstate(invalid="ignore"):
-        worsened = ~np.isnan(previous) & (now > previous * (1 + TOLERANCE))
-    return pd.Series(
-        (current["status"].to_numpy() == Status.BREACH.value) & worsened, index=current.index
-    )
+        worsened = (~np.isnan(previous) & (now > previous * (1 + TOLERANCE))) | (
+            restricted & np.isnan(previous)
+        )
+    failing = (status == Status.BREACH.value) | restricted
+    return pd.Series(failing & worsened, index=current.index)
+
+
+def classify_trades(current: pd.DataFrame, before_trades: pd.DataFrame | None) -> pd.DataFrame:
+    """``current`` (rows of :func:`evaluate_rules`) with an ``active`` column
+    (:func:`classify_active`; all False without trades, ``before_trades=None``) and
+    the acquisition tests settled: a ``restricted`` row that the trades caused or
+    worsened is a ``breach``; one they did not (market moves, or trades that left
+    the failure as it was or improved it) stays ``restricted``. The day's trades are
+    taken together, as the day's book holds them."""
+    result = current.copy()
+    if before_trades is None:
+        result["active"] = False
+        return result
+    active = classify_active(current, before_trades).to_numpy()
+    result["active"] = active
+    acquired = active & (result["status"].to_numpy() == Status.RESTRICTED.value)
+    result.loc[acquired, "status"] = Status.BREACH.value
+    return result

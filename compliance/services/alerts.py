@@ -7,6 +7,12 @@ lasts ten days is one alert with ten observations. The first result back within
 limits ends the episode (``cured_on``); a missing value does not (missing data is
 no cure). A later breach opens a new alert.
 
+A test at acquisition that the holdings fail by market moves alone (result
+status ``restricted``, the 1940 Act's 75-5-10) is no breach: it opens or extends
+the episode as a **warning** (``RESULT_SEVERITY``), so the officer sees the fund
+restricted in what it may buy until it is back within the limit; only a purchase
+that causes or worsens the shortfall (a ``breach`` result) raises it to a breach.
+
 Workflow::
 
     open ──acknowledge (comment required)──▶ acknowledged ──resolve──▶ resolved
@@ -35,6 +41,7 @@ from django.utils import timezone
 
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance.models import (
+    RESULT_SEVERITY,
     SEVERITY_RANK,
     Alert,
     AlertObservation,
@@ -83,7 +90,7 @@ def alerts_observe(*, results: Sequence[RuleResult]) -> list[Alert]:
     transaction). Returns the alerts opened or updated."""
     touched = []
     for result in results:
-        if result.status in (ResultStatus.WARNING, ResultStatus.BREACH):
+        if result.status in RESULT_SEVERITY:
             touched.append(_observe_limit_result(result))
         elif result.status == ResultStatus.OK:
             _cure(result)
@@ -91,7 +98,8 @@ def alerts_observe(*, results: Sequence[RuleResult]) -> list[Alert]:
 
 
 def _observe_limit_result(result: RuleResult) -> Alert:
-    """A warning or breach: open an episode, or add the day to the current one."""
+    """A warning, restriction or breach: open an episode, or add the day to the
+    current one."""
     alert = (
         Alert.objects.select_for_update()
         .filter(rule=result.rule, portfolio_id=result.portfolio_id, is_current=True)
@@ -109,7 +117,7 @@ def _alert_open(result: RuleResult) -> Alert:
     alert = Alert.objects.create(
         rule=result.rule,
         portfolio_id=result.portfolio_id,
-        severity=result.status,
+        severity=RESULT_SEVERITY[result.status],
         active=result.active,
         opened_on=result.as_of,
         last_observed_on=result.as_of,
@@ -170,9 +178,10 @@ def _alert_extend(alert: Alert, result: RuleResult) -> None:
             "active": result.active,
         },
     )
-    severity_rose = SEVERITY_RANK[result.status] > SEVERITY_RANK[alert.severity]
+    severity = RESULT_SEVERITY[result.status]
+    severity_rose = SEVERITY_RANK[severity] > SEVERITY_RANK[alert.severity]
     if severity_rose:
-        alert.severity = result.status
+        alert.severity = severity
     alert.active = alert.active or result.active
     if result.as_of >= alert.last_observed_on:
         alert.last_observed_on = result.as_of

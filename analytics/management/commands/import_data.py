@@ -3,13 +3,15 @@
 Imports a CSV, XLSX or JSON file of instruments, trades, positions, prices, FX
 rates or cash flows through ``analytics.services.imports.runs.data_import``. Exit code
 0 when the rows were committed (or the dry run found no errors), 1 when rows were
-rejected and nothing was committed, or the file could not be read; the rejected
-rows are listed (the first 20) and written in full to the report file.
+rejected and nothing was committed, the file could not be read, or ``--user`` may
+import nothing of the kind (no run is recorded then); the rejected rows are listed
+(the first 20) and written in full to the report file.
 """
 
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.ingest.kinds import SPECS
@@ -76,6 +78,8 @@ class Command(BaseCommand):
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
             )
+        except PermissionDenied as refused:
+            raise CommandError(f"{user}: {refused}") from None
         finally:
             if stream is not sys_stdin_buffer():
                 stream.close()

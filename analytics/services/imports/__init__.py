@@ -9,6 +9,8 @@ the rules are the same everywhere:
   (``analytics.selectors.entitlements.portfolio_list_visible_to`` with
   ``manage=True``) and market data (instruments, prices, FX) only with the
   model's ``add`` permission. ``actor=None`` is the system (CLI, pull sources).
+  An input that could import nothing for lack of permission is refused as a
+  whole, before any run is recorded (the rules are in ``authorisation``).
 * **Validation** per row and field (``validation``, over
   ``analytics.ingest.kinds``); every error names the row, the field and what was
   wrong. Rows that repeat a natural key of an earlier row of the same input are
@@ -28,7 +30,8 @@ the rules are the same everywhere:
 * **Afterwards** (``after_commit``), in the same transaction: the portfolios
   whose data changed are marked (``portfolio_data_changed_mark``), one
   ``data.imported`` audit event is written and, once committed, a positions
-  rebuild and a data-quality scan are queued for them.
+  rebuild and a data-quality scan are queued for them. The rebuild announces
+  the change, so each portfolio's snapshot is computed once, after it.
 
 Large uploads are kept and imported by a Celery task (``upload``).
 """

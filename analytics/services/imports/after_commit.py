@@ -2,7 +2,9 @@
 imports, pushes, pulls, the admin's resources, recorded splits): which
 portfolios it affects, marking their data changed, and — once the transaction
 commits — queuing the positions rebuild and data-quality scan of each (both
-tasks replace what they own, so they are safe twice)."""
+tasks replace what they own, so they are safe twice). The rebuild, not the
+import, announces the change, so the snapshot of each portfolio is requested
+once, for its final data version."""
 
 from __future__ import annotations
 
@@ -53,17 +55,23 @@ def import_changes_record(*, kind: str, portfolio_ids: Iterable[int]) -> None:
     """Mark the data of ``portfolio_ids`` changed (inside the import's transaction)
     and, once committed, queue their refresh: reported positions change no derived
     ones, so they only queue a data-quality scan; instruments change no
-    portfolio's inputs; every other kind queues a rebuild and a scan."""
+    portfolio's inputs; every other kind queues a rebuild and a scan. A change
+    that queues a rebuild is not announced here: the rebuild announces the final
+    data version, so each portfolio's snapshot is requested once, after it
+    (``analytics.services.versions``)."""
     portfolio_ids = sorted(set(portfolio_ids))
-    portfolio_data_changed_mark(portfolio_ids=portfolio_ids)
+    rebuild = kind not in (DataKind.POSITIONS, DataKind.INSTRUMENTS)
+    portfolio_data_changed_mark(portfolio_ids=portfolio_ids, announce=not rebuild)
     if not portfolio_ids or kind == DataKind.INSTRUMENTS:
         return
-    portfolios_refresh_on_commit(portfolio_ids=portfolio_ids, rebuild=kind != DataKind.POSITIONS)
+    portfolios_refresh_on_commit(portfolio_ids=portfolio_ids, rebuild=rebuild)
 
 
 def portfolios_refresh_on_commit(*, portfolio_ids: Iterable[int], rebuild: bool = True) -> None:
     """Once committed, re-derive the positions (unless ``rebuild=False``) and
-    re-scan the data quality of each of ``portfolio_ids``."""
+    re-scan the data quality of each of ``portfolio_ids``. With ``rebuild``, the
+    caller marks the change without announcing it (``announce=False``): the
+    rebuild announces it."""
     task = REBUILD_AND_SCAN_TASK if rebuild else SCAN_TASK
     for portfolio_id in sorted(set(portfolio_ids)):
         task_send_on_commit(task, portfolio_id)

@@ -2,8 +2,10 @@
 ``data_import``, which every file, push and pull goes through (the rules are in
 the package docstring). It reads load → compute → store: the reference data and
 the parsed chunks are loaded, validated in a background thread a chunk ahead,
-and each good chunk is stored while the next is validated; then the run, the
-audit event and the changed portfolios are recorded in the same transaction."""
+and each good chunk is staged while the next is validated; then, under the
+table's import lock (taken only now, so a slow parse never blocks another
+client), the staged rows are stored, and the run, the audit event and the
+changed portfolios are recorded in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
 import pandas as pd
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from analytics.ingest import bulk
 from analytics.ingest.kinds import SPECS, KindSpec
+from analytics.ingest.limits import ReadLimits
 from analytics.ingest.parsers import FileError, read_chunks, read_json_rows
 from analytics.ingest.prefetch import prefetched
+from analytics.ingest.text import text_printable
 from analytics.models import (
     DataKind,
     DataSource,
@@ -39,11 +45,24 @@ from analytics.services.imports.validation import (
     validated_chunks,
     validation_context_load,
 )
+from portal.leases import LEASE_CLEARED, lease_holder_name, lease_kept, lease_until
 from portal.models import AuditAction, User
 from portal.origins import RequestOrigin
 from portal.services import audit_record
 
 logger = logging.getLogger(__name__)
+
+IMPORT_LEASE = "import"
+"""The lease kind of a running import (its length: ``settings.LEASE_SECONDS``).
+Every run holds one from the moment it is ``running`` until the save that
+finishes it; a run whose process died is found by the lease sweeper
+(``recovery``)."""
+
+
+class ImportLeaseLost(Exception):
+    """Another process took the run over (this one's lease expired and was
+    claimed): what this process did is not stored; the one that took over imports
+    the input again."""
 
 
 class _RejectedRollback(Exception):
@@ -75,15 +94,17 @@ def import_run_create(
     skip_invalid: bool = False,
     data_source: DataSource | None = None,
 ) -> ImportRun:
-    """The row that records an import, created before any data is read."""
+    """The row that records an import, created before any data is read. The
+    source and file name are stored as ``text_printable`` shows them (a NUL in an
+    uploaded file's name must not fail the insert); a bad source is refused later."""
     if kind not in SPECS:
         raise ValueError(f"unknown kind {kind!r}; one of {', '.join(SPECS)}")
     return ImportRun.objects.create(
         kind=kind,
         origin=origin,
-        source=source,
+        source=text_printable(source),
         actor=actor,
-        file_name=file_name[:255],
+        file_name=text_printable(file_name)[:255],
         file_format=file_format,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
@@ -111,12 +132,18 @@ def data_import(
 ) -> ImportRun:
     """Import one file (``stream``, bytes) or one pushed batch (``rows``: a list of
     dicts) of ``kind``; return the ``ImportRun`` with its status and counts (see
-    the package docstring). Raises ``PermissionDenied`` when ``actor`` may not
-    import market data; every data problem ends in the run's status instead.
-    ``run`` is a run created beforehand (a queued upload); ``chunk_rows``
-    overrides the parser's chunk size."""
+    the package docstring). Raises ``PermissionDenied`` before any run row is
+    created when ``actor`` may import nothing of this input (``authorisation``);
+    every data problem ends in the run's status instead. ``run`` is a run created
+    beforehand (a queued upload: a refusal at run time is recorded on it);
+    ``chunk_rows`` overrides the parser's chunk size."""
     spec = SPECS[kind]
-    import_authorise(spec=spec, actor=actor)
+    try:
+        import_authorise(spec=spec, actor=actor, rows=rows, column_mapping=column_mapping)
+    except PermissionDenied as error:
+        if run is None:
+            raise  # refused before anything is recorded
+        return _run_refused(run, str(error), None)  # the actor lost the right since queuing
     if run is None:
         run = import_run_create(
             kind=kind,
@@ -131,7 +158,8 @@ def data_import(
         )
     run.status = ImportStatus.RUNNING
     run.started_at = timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    run.lease_holder, run.lease_expires_at = lease_holder_name(), lease_until(IMPORT_LEASE)
+    run.save(update_fields=["status", "started_at", "lease_holder", "lease_expires_at"])
 
     source = (source or "").strip()
     problem = source_problem(source)
@@ -153,7 +181,8 @@ def data_import(
     report = RejectedRowsReport(run)
     tally = ValidationTally()
     try:
-        _import_in_transaction(run, given=given, report=report, tally=tally)
+        with lease_kept(ImportRun.objects.filter(pk=run.pk), kind=IMPORT_LEASE):
+            _import_in_transaction(run, given=given, report=report, tally=tally)
     except _DryRunRollback:
         run.status = ImportStatus.DRY_RUN
     except _RejectedRollback:
@@ -162,13 +191,15 @@ def data_import(
     except FileError as error:
         report.close()
         return _run_refused(run, str(error), error.row)
+    except ImportLeaseLost:
+        raise  # the process that took the run over records it
     except Exception as error:
         logger.exception("import %s failed", run.pk)
         run.status = ImportStatus.FAILED
         run.message = f"Nothing imported: the import failed ({type(error).__name__}: {error})."
         run.finished_at = timezone.now()
         run.report = report.close()
-        run.save()
+        _run_finished_save(run)
         raise
     if run.status in (ImportStatus.DRY_RUN, ImportStatus.REJECTED):
         _run_finish(run, report=report, reader=given.reader)
@@ -208,12 +239,11 @@ def _import_in_transaction(
     spec = given.spec
     connection = connections[router.db_for_write(spec.model)]
     with transaction.atomic(using=connection.alias):
-        bulk.staging_lock(connection=connection, model=spec.model)
         # Load: the reference data once, the input chunk by chunk (lazily).
         context = validation_context_load(spec=spec, actor=given.actor, source=given.source)
         chunks = _chunks_read(given)
-        # Compute and store: the next chunks are parsed and validated in a thread
-        # while this one is stored.
+        # Compute and stage: the next chunks are parsed and validated in a thread
+        # while this one is copied into the transaction's staging table.
         validated = validated_chunks(
             chunks,
             spec=spec,
@@ -223,15 +253,30 @@ def _import_in_transaction(
             skip_invalid=given.skip_invalid,
         )
         with prefetched(validated) as goods:
-            stored = _chunks_store(goods, spec=spec, connection=connection)
+            staged = _chunks_stage(goods, spec=spec, connection=connection)
         if tally.errors and not given.skip_invalid:
             raise _RejectedRollback
+        # Store: only now, the whole input read, is the table's lock taken.
+        bulk.staging_lock(connection=connection, model=spec.model)
+        stored = _chunks_store(staged, spec=spec)
         _run_record(run, given=given, stored=stored, tally=tally, report=report)
 
 
+def _read_limits() -> ReadLimits:
+    """The caps on one input, from the settings (``INGEST_MAX_ROWS``, ...)."""
+    return ReadLimits(
+        max_rows=settings.INGEST_MAX_ROWS,
+        xlsx_part_bytes=settings.INGEST_XLSX_MAX_PART_BYTES,
+        xlsx_sheet_bytes=settings.INGEST_XLSX_MAX_SHEET_BYTES,
+    )
+
+
 def _chunks_read(given: _ImportInput) -> Iterator[pd.DataFrame]:
-    """The parsed chunks of the input: a pushed batch of rows or the file."""
-    sizes: dict[str, Any] = {"chunk_rows": given.chunk_rows} if given.chunk_rows else {}
+    """The parsed chunks of the input: a pushed batch of rows or the file, within
+    the configured ``ReadLimits``."""
+    sizes: dict[str, Any] = {"limits": _read_limits()}
+    if given.chunk_rows:
+        sizes["chunk_rows"] = given.chunk_rows
     if given.rows is not None:
         return read_json_rows(given.rows, column_mapping=given.column_mapping, **sizes)
     # The hashing reader is a duck-typed binary file (see ``reading``).
@@ -243,30 +288,46 @@ def _chunks_read(given: _ImportInput) -> Iterator[pd.DataFrame]:
     )
 
 
-def _chunks_store(
+@dataclass(frozen=True)
+class _Staged:
+    """The validated rows of one input, copied into the transaction's staging
+    table, and (FX) the currencies they name."""
+
+    staging: bulk.Staging
+    currencies: set[str]
+
+
+def _chunks_stage(
     goods: Iterable[pd.DataFrame], *, spec: KindSpec, connection: BaseDatabaseWrapper
-) -> StoredRows:
-    """Upsert each validated chunk by natural key through one staging table."""
+) -> _Staged:
+    """Append each validated chunk to one staging table. This takes no lock: the
+    table is the transaction's own."""
     staging = bulk.staging_create(
         connection=connection,
         model=spec.model,
         field_names=spec.db_columns,
         natural_key=spec.natural_key,
     )
-    stored = StoredRows()
-    created_at = {"created_at": timezone.now()} if spec.model is Trade else None
+    currencies: set[str] = set()
     for good in goods:
-        stored.counts += bulk.chunk_store(
-            staging,
-            good,
-            extra_insert=created_at,
-            portfolio_column="portfolio_id" if spec.portfolio_column else None,
-            instrument_column="instrument_id" if spec.kind == DataKind.PRICES else None,
-        )
+        bulk.staging_write(staging, good)
         if spec.kind == DataKind.FX:
-            stored.currencies.update(good["base_currency"], good["quote_currency"])
-    bulk.staging_drop(staging)
-    return stored
+            currencies.update(good["base_currency"], good["quote_currency"])
+    return _Staged(staging=staging, currencies=currencies)
+
+
+def _chunks_store(staged: _Staged, *, spec: KindSpec) -> StoredRows:
+    """Upsert the staged rows by natural key (the caller holds the table's
+    import lock), then drop the staging table."""
+    created_at = {"created_at": timezone.now()} if spec.model is Trade else None
+    counts = bulk.staging_store(
+        staged.staging,
+        extra_insert=created_at,
+        portfolio_column="portfolio_id" if spec.portfolio_column else None,
+        instrument_column="instrument_id" if spec.kind == DataKind.PRICES else None,
+    )
+    bulk.staging_drop(staged.staging)
+    return StoredRows(counts=counts, currencies=staged.currencies)
 
 
 def _run_record(
@@ -317,7 +378,7 @@ def _run_finish(
     if reader is not None:
         run.sha256, run.file_size = reader.digest()
     run.message = _summary(run)
-    run.save()
+    _run_finished_save(run)
 
 
 def _run_audit(run: ImportRun, *, given: _ImportInput) -> None:
@@ -351,8 +412,26 @@ def _run_refused(run: ImportRun, message: str, row: int | None) -> ImportRun:
     run.errors = [{"row": row or 0, "field": "", "value": "", "message": message}]
     run.message = f"Nothing imported: {message}."
     run.finished_at = timezone.now()
-    run.save()
+    _run_finished_save(run)
     return run
+
+
+def _run_finished_save(run: ImportRun) -> None:
+    """Save the finished run and release its lease in the same UPDATE, when this
+    process still holds it; otherwise raise ``ImportLeaseLost``. Inside the
+    import's transaction that rolls the import back, so a run taken over by
+    another process is imported by that one only."""
+    with transaction.atomic():
+        held = (
+            ImportRun.objects.select_for_update()
+            .filter(pk=run.pk, lease_holder=lease_holder_name())
+            .exists()
+        )
+        if not held:
+            raise ImportLeaseLost(f"import {run.pk} was taken over by another process")
+        for name, value in LEASE_CLEARED.items():
+            setattr(run, name, value)
+        run.save()
 
 
 def _summary(run: ImportRun) -> str:

@@ -5,6 +5,11 @@ It reads only: nothing is stored and no alert is raised. The trade is valued and
 booked as the post-trade evaluation will book it (a security leg and a cash leg,
 :func:`compliance.services.frames.legs_for_trade`), and both books are measured
 over one loaded return history, so a predicted breach is the one that follows.
+The trade is classified against today's holdings as the post-trade evaluation
+classifies the day's trades: a test at acquisition (the 1940 Act's 75-5-10) that
+the fund already fails is ``restricted``, the trade is refused (a ``breach``)
+when it causes or worsens the shortfall, and allowed when it leaves it as it is
+or improves it (the row stays ``restricted``, listed among the warnings).
 Bad input raises Django's ``ValidationError`` with field errors.
 """
 
@@ -23,15 +28,15 @@ from django.utils import timezone
 from analytics.models import Instrument, Portfolio, Price, TradeSide
 from analytics.selectors.frames import latest_position_dates
 from compliance.engine.holdings import apply_legs
-from compliance.engine.rules import evaluate_rules
+from compliance.engine.rules import classify_trades
 from compliance.engine.specs import RuleSpec
 from compliance.models import Rule
 from compliance.services import frames
 from compliance.services.evaluation.histories import ReturnHistories, return_histories_load
-from compliance.services.evaluation.results import Books, rule_results
+from compliance.services.evaluation.results import book_results
 from compliance.services.rules import rule_specs, rules_by_portfolio
 
-OUTCOME_ORDER = {"breach": 0, "warning": 1, "no_value": 2, "ok": 3}
+OUTCOME_ORDER = {"breach": 0, "restricted": 1, "warning": 2, "no_value": 3, "ok": 4}
 """Rows are listed worst first, then by rule name."""
 
 
@@ -70,7 +75,9 @@ class PreTradeResult:
 
     @property
     def warnings(self) -> list[PreTradeRow]:
-        return [r for r in self.rows if r.after_status == "warning"]
+        """Rules near their limit, and tests at acquisition the fund already fails
+        that the trade does not worsen (allowed, but the fund stays restricted)."""
+        return [r for r in self.rows if r.after_status in ("warning", "restricted")]
 
     @property
     def verdict(self) -> str:
@@ -130,29 +137,27 @@ def _pretrade_rows(
     """Compute each rule on today's holdings and on them with the trade's legs."""
     if not specs:
         return []
-    after = apply_legs(holdings, legs)
     portfolio_ids = [portfolio_id]
-    today = rule_results(
-        books=Books.without_trades(holdings),
-        specs=specs,
-        portfolio_ids=portfolio_ids,
-        histories=histories,
-    ).set_index("rule")
-    proposed = rule_results(
-        books=Books.without_trades(after),
+    current = book_results(
+        holdings=holdings,
+        trades=None,
         specs=specs,
         portfolio_ids=portfolio_ids,
         histories=histories,
     )
-    # "May not buy" lists see the proposed purchase itself.
-    buy_rules = [s for s in specs if s.params.get("mode") == "buy"]
-    if buy_rules:
-        bought = evaluate_rules(
-            after, buy_rules, trades=frames.security_trades(legs), portfolios=portfolio_ids
-        ).set_index("rule")
-        proposed = proposed.set_index("rule")
-        proposed.update(bought[["value", "utilisation", "status", "group"]])
-        proposed = proposed.reset_index()
+    # "May not buy" lists see the proposed purchase itself; the acquisition tests
+    # compare the proposed book with today's.
+    proposed = classify_trades(
+        book_results(
+            holdings=apply_legs(holdings, legs),
+            trades=frames.security_trades(legs),
+            specs=specs,
+            portfolio_ids=portfolio_ids,
+            histories=histories,
+        ),
+        current,
+    )
+    today = current.set_index("rule")
     rows = []
     for row in proposed.itertuples(index=False):
         before = today.loc[row.rule]

@@ -1,7 +1,10 @@
 """Computing rule results: the engine on a portfolio's holdings and, when trades
 were booked on the date, on the holdings without them, so that each breach is
 classified *active* (the day's trades caused or worsened it) or *passive*
-(markets moved). Computes only: the frames and histories come loaded.
+(markets moved), and a test at acquisition that the holdings fail is a breach
+only when it is active (``restricted`` otherwise, see
+:func:`compliance.engine.rules.classify_trades`). Computes only: the frames and
+histories come loaded.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from compliance.engine.holdings import reverse_legs
-from compliance.engine.rules import classify_active, evaluate_rules
+from compliance.engine.rules import classify_trades, evaluate_rules
 from compliance.engine.specs import RuleSpec
 from compliance.services import frames
 from compliance.services.evaluation.histories import ReturnHistories, risk_inputs
@@ -56,25 +59,43 @@ def rule_results(
     histories: ReturnHistories | None,
 ) -> pd.DataFrame:
     """The engine's rows (one per rule and portfolio in scope) for ``books.now``,
-    with an ``active`` column: True where the breach is the day's trades' doing
+    with an ``active`` column: True where the failure is the day's trades' doing
     (always False without trades)."""
-    now = evaluate_rules(
-        books.now,
-        specs,
+    now = book_results(
+        holdings=books.now,
         trades=books.trades,
-        risk=risk_inputs(holdings=books.now, histories=histories),
-        portfolios=portfolio_ids,
+        specs=specs,
+        portfolio_ids=portfolio_ids,
+        histories=histories,
     )
     if books.trades is None:
-        now["active"] = False
-        return now
+        return classify_trades(now, None)
     # Without the day's trades there are no "may not buy" purchases either.
-    previous = evaluate_rules(
-        books.before,
-        specs,
+    previous = book_results(
+        holdings=books.before,
         trades=None,
-        risk=risk_inputs(holdings=books.before, histories=histories),
+        specs=specs,
+        portfolio_ids=portfolio_ids,
+        histories=histories,
+    )
+    return classify_trades(now, previous)
+
+
+def book_results(
+    *,
+    holdings: pd.DataFrame,
+    trades: pd.DataFrame | None,
+    specs: Sequence[RuleSpec],
+    portfolio_ids: Sequence[int],
+    histories: ReturnHistories | None,
+) -> pd.DataFrame:
+    """The engine's rows for one holdings frame, before any trade classification
+    (a failed test at acquisition reads ``restricted``); ``trades`` is the engine's
+    trades frame ("may not buy" lists), ``None`` for none."""
+    return evaluate_rules(
+        holdings,
+        specs,
+        trades=trades,
+        risk=risk_inputs(holdings=holdings, histories=histories),
         portfolios=portfolio_ids,
     )
-    now["active"] = classify_active(now, previous).to_numpy()
-    return now

@@ -2,9 +2,10 @@
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
 
-from portal.embedded import embedded_prepare
+from portal.embedded import embedded_prepare, static_files_collect
 
 
 class Command(BaseCommand):
@@ -13,6 +14,15 @@ class Command(BaseCommand):
         "and the secret key file that the embedded default uses. Safe to run again."
     )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--static",
+            action="store_true",
+            help="also run collectstatic when a static file changed since the last collection",
+        )
+
+    def handle(self, *args: Any, static: bool, **options: Any) -> None:
         for path in embedded_prepare():
             self.stdout.write(f"created {path}")
+        if static and static_files_collect():
+            self.stdout.write(f"collected the static files into {settings.STATIC_ROOT}")

@@ -82,12 +82,9 @@ def test_upload_dry_run_is_200_and_commits_nothing(world, alice):
 
 def test_a_viewer_cannot_import_into_the_portfolio(world, bob):
     response = upload(api_as(bob), "trades", TRADES)
-    assert response.status_code == 400
-    assert (
-        "unknown portfolio 'GROWTH' (or not one you may change)"
-        in (response.json()["errors"][0]["message"])
-    )
-    assert Trade.objects.count() == 0
+    assert response.status_code == 403
+    assert "you may manage none" in response.json()["detail"]
+    assert Trade.objects.count() == 0 and ImportRun.objects.count() == 0
 
 
 def test_market_data_needs_the_add_permission(world, alice):
