@@ -29,8 +29,8 @@ One run:
    trade_date) and instrument indexes, the NOT NULL and CHECK constraints — and
    without its foreign keys (``LIKE`` never copies them), so no foreign-key trigger
    runs. Storing the rows with the keys the product needs costs this much whatever
-   the import does; the fast path's foreign-key guarantee (the referenced rows
-   re-checked and locked once per chunk) is its own cost on top.
+   the import does; the fast path's foreign-key checks (PostgreSQL's per-row
+   triggers, at commit) are its own cost on top.
 
 It prints rows/s for each, the ratios against the goals (fast path ≥ 0.5 of the keyed
 ``COPY``, ≥ 20× django-import-export) and the fast path's peak memory (goal < 500 MB).

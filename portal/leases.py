@@ -154,9 +154,14 @@ def lease_kept(queryset: QuerySet, *, kind: str) -> Iterator[Lease]:
     def renew() -> None:
         try:
             while not lease._stop.wait(interval):
-                held = queryset.filter(lease_holder=holder).update(
-                    lease_expires_at=lease_until(kind)
-                )
+                try:
+                    held = queryset.filter(lease_holder=holder).update(
+                        lease_expires_at=lease_until(kind)
+                    )
+                except Exception:  # busy database: the lease is still ours until it expires
+                    logger.exception("renewing a lease on %s failed", queryset.model.__name__)
+                    connection.close()
+                    continue
                 if not held:
                     # Every row released (stored by the block itself) is not a loss.
                     lease.lost = queryset.exclude(lease_holder="").exists()
@@ -165,8 +170,6 @@ def lease_kept(queryset: QuerySet, *, kind: str) -> Iterator[Lease]:
                             "lease on %s lost to another holder", queryset.model.__name__
                         )
                     return
-        except Exception:  # a renewal that fails lets the lease expire: logged, not raised
-            logger.exception("renewing a lease on %s failed", queryset.model.__name__)
         finally:
             connection.close()  # this thread's own connection
 
@@ -214,16 +217,17 @@ def leases_sweep(*, now: datetime | None = None) -> dict[str, int]:
     moment = now or timezone.now()
     recovered: dict[str, int] = {}
     for work in _registry.values():
+        rows = work.model._default_manager
         with transaction.atomic():
-            ids = list(
-                work.model._default_manager.select_for_update(skip_locked=True)
-                .filter(lease_expires_at__lt=moment)
-                .values_list("pk", flat=True)
-            )
-            if ids:
-                work.model._default_manager.filter(pk__in=ids).update(
+            expired = rows.select_for_update(skip_locked=True).filter(lease_expires_at__lt=moment)
+            # One conditional update per row: a row finished meanwhile is left alone.
+            ids = [
+                pk
+                for pk in expired.values_list("pk", flat=True)
+                if rows.filter(pk=pk, lease_expires_at__lt=moment).update(
                     lease_holder=RESENT, lease_expires_at=lease_until(work.kind, now=moment)
                 )
+            ]
         if ids:
             logger.warning("recovering %d %s row(s) whose holder stopped", len(ids), work.kind)
             work.recover(ids)

@@ -1,22 +1,23 @@
-"""The fast path's PostgreSQL shortcut: with every referenced portfolio and
-instrument verified and locked ``FOR KEY SHARE``, the trade INSERT runs with
-``session_replication_role = replica`` (no per-row foreign-key triggers); the
-setting is restored right after, and a role that may not set it, or a staged
-reference that does not exist, takes the ordinary path."""
+"""The fast path keeps every trigger on: it never touches
+``session_replication_role``, imports as the production app's role (which may not
+set it), and leaves the foreign keys to the database, which refuses a staged
+reference that does not exist."""
 
-import uuid
+import io
 
 import pandas as pd
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from analytics.ingest import bulk
 from analytics.ingest.parsers import ROW
 from analytics.models import ImportStatus, Trade
 from analytics.services.imports.runs import data_import
+from tests.database_roles import app_role_create
 
 pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="session_replication_role is PostgreSQL's"
+    connection.vendor != "postgresql", reason="the foreign-key triggers are PostgreSQL's"
 )
 
 TRADES = (
@@ -27,82 +28,36 @@ TRADES = (
 )
 
 
-def _role() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW session_replication_role")
-        return cursor.fetchone()[0]
+def _import():
+    return data_import(
+        kind="trades", stream=io.BytesIO(TRADES), file_name="t.csv", source="broker-a"
+    )
 
 
-@pytest.fixture
-def shortcut(monkeypatch):
-    """Record what ``_triggers_off`` returned for each import."""
-    results = []
-    original = bulk._triggers_off
-
-    def spy(staging, frame):
-        result = original(staging, frame)
-        results.append(result)
-        return result
-
-    monkeypatch.setattr(bulk, "_triggers_off", spy)
-    return results
-
-
-def _import(source="broker-a", body=TRADES):
-    import io
-
-    return data_import(kind="trades", stream=io.BytesIO(body), file_name="t.csv", source=source)
-
-
-def _superuser() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        return cursor.fetchone()[0]
-
-
-def test_the_shortcut_imports_everything_and_restores_the_role(world, aaa, sap, shortcut):
-    if not _superuser():
-        pytest.skip("needs a role that may set session_replication_role")
-    run = _import()
-    assert run.status == ImportStatus.COMMITTED
-    assert shortcut == ["origin"]  # taken, and the previous value kept to restore
-    assert _role() == "origin"
-    assert Trade.objects.filter(source="broker-a").count() == 3
+def test_an_import_never_touches_the_replication_role(world, aaa, sap):
+    with CaptureQueriesContext(connection) as queries:
+        run = _import()
+        again = _import()
+    assert run.status == ImportStatus.COMMITTED, run.message
+    assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 0, 3)
+    assert not [q["sql"] for q in queries if "replication_role" in q["sql"]]
     trade = Trade.objects.get(external_id="T-2")
     assert (trade.portfolio, trade.instrument, trade.currency) == (world, sap, "EUR")
-    # The referenced rows are locked FOR KEY SHARE until the transaction ends.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'relation' "
-            "AND relation = 'analytics_portfolio'::regclass AND pid = pg_backend_pid()"
-        )
-        assert cursor.fetchone()[0] >= 1
-
-    again = _import()
-    assert (again.rows_created, again.rows_updated, again.rows_unchanged) == (0, 0, 3)
-    assert _role() == "origin"
 
 
-def test_a_role_that_may_not_set_it_takes_the_ordinary_path(world, aaa, sap, shortcut):
-    role = f"ingest_plain_{uuid.uuid4().hex[:12]}"
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE ROLE "{role}" NOLOGIN NOSUPERUSER')
-        cursor.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
-        cursor.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
-        cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+def test_the_app_role_imports_through_the_fast_path(world, aaa, sap):
+    role = app_role_create()
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f'SET LOCAL ROLE "{role}"')
-    try:
         run = _import()
-        assert _role() == "origin"
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == role
+        cursor.execute("RESET ROLE")
     assert run.status == ImportStatus.COMMITTED, run.message
-    assert shortcut == [None]
     assert Trade.objects.filter(source="broker-a").count() == 3
 
 
-def test_a_reference_that_does_not_exist_keeps_the_triggers(world, aaa):
+def test_the_database_refuses_a_reference_that_does_not_exist(world, aaa):
     staging = bulk.staging_create(
         connection=connection,
         model=Trade,
@@ -126,6 +81,11 @@ def test_a_reference_that_does_not_exist_keeps_the_triggers(world, aaa):
             "source": ["broker-a"],
         }
     )
-    assert bulk._triggers_off(staging, frame) is None
-    assert _role() == "origin"
+    # The foreign keys are checked at commit; IMMEDIATE brings the check forward
+    # to the end of this savepoint's statements, where the test can see it.
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        bulk.staging_write(staging, frame)
+        bulk.staging_store(staging)
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    assert not Trade.objects.filter(external_id="X-1").exists()
     bulk.staging_drop(staging)
