@@ -9,7 +9,9 @@ empty), plus the column ``ROW`` with the row number a user sees:
 Column names are lower-cased and stripped, then renamed through
 ``column_mapping`` (``{"Ticker": "instrument"}``, matched case-insensitively).
 A file is never read whole: CSV goes through pandas' C parser in chunks, XLSX
-through openpyxl's read-only (streaming) mode.
+through the bounded streaming reader of ``analytics.ingest.xlsx``. An input past
+its ``ReadLimits`` (data rows; a workbook's parts, uncompressed) is refused with
+a ``FileError`` as the reader reaches the cap, before memory grows.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from typing import IO
 
 import pandas as pd
 
+from analytics.ingest.limits import DEFAULT_LIMITS, ReadLimits
+from analytics.ingest.text import text_marked, text_printable
+from analytics.ingest.xlsx import WorkbookError, xlsx_rows
+
 ROW = "__row__"
 CHUNK_ROWS = 50_000  # ~10 string columns × 50k rows: some tens of MB per chunk and its copies
 
@@ -31,7 +37,7 @@ class FileError(Exception):
     with the wrong number of fields...). ``row`` is set when one row is to blame."""
 
     def __init__(self, message: str, *, row: int | None = None):
-        super().__init__(message)
+        super().__init__(text_printable(message))  # it may quote a header's cells
         self.row = row
 
 
@@ -39,7 +45,7 @@ def _normalise_columns(columns: Iterable, mapping: dict[str, str] | None) -> lis
     lowered = {str(k).strip().lower(): str(v).strip().lower() for k, v in (mapping or {}).items()}
     names = []
     for column in columns:
-        name = "" if column is None else str(column).strip().lower()
+        name = "" if column is None else text_marked(str(column)).strip().lower()
         names.append(lowered.get(name, name))
     return names
 
@@ -53,8 +59,16 @@ def _check_header(columns: list[str]) -> None:
         raise FileError("the file has no header row", row=1)
 
 
+def _too_many_rows(max_rows: int) -> str:
+    return f"the file has more than {max_rows:,} rows; the limit is {max_rows:,}"
+
+
 def read_csv_chunks(
-    stream: IO[bytes], *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+    stream: IO[bytes],
+    *,
+    column_mapping=None,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[pd.DataFrame]:
     try:
         reader = pd.read_csv(
@@ -73,6 +87,8 @@ def read_csv_chunks(
                 columns = _normalise_columns(chunk.columns, column_mapping)
                 _check_header(columns)
             chunk.columns = columns
+            if first_row - 2 + len(chunk) > limits.max_rows:
+                raise FileError(_too_many_rows(limits.max_rows), row=limits.max_rows + 2)
             chunk[ROW] = range(first_row, first_row + len(chunk))
             first_row += len(chunk)
             yield _clean(chunk)
@@ -106,55 +122,65 @@ def cell_text(value: object) -> str:
             return str(int(value))
         # The shortest decimal that round-trips: what the spreadsheet displays.
         return format(Decimal(repr(value)), "f")
-    return str(value)
+    return text_marked(str(value))  # a lone surrogate becomes NUL, a row error
 
 
 def read_xlsx_chunks(
-    stream: IO[bytes], *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+    stream: IO[bytes],
+    *,
+    column_mapping=None,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[pd.DataFrame]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    """The first sheet of a workbook (``stream`` seekable), within ``limits``."""
+    try:
+        yield from _xlsx_frames(
+            xlsx_rows(stream, limits=limits), column_mapping=column_mapping, chunk_rows=chunk_rows
+        )
+    except WorkbookError as error:
+        raise FileError(str(error), row=error.row) from None
 
-    try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
-        raise FileError(f"not an XLSX workbook: {error}") from None
-    except Exception as error:  # zipfile.BadZipFile and friends
-        raise FileError(f"not an XLSX workbook: {error}") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise FileError("the workbook's first sheet is empty")
-        columns = _normalise_columns(header, column_mapping)
-        _check_header(columns)
-        width = len(columns)
-        buffer: list[list[str]] = []
-        numbers: list[int] = []
-        for number, values in enumerate(rows, start=2):
-            cells = [cell_text(v) for v in values[:width]]
-            if any(v not in (None, "") for v in values[width:]):
-                raise FileError(f"row {number} has values beyond the header's columns", row=number)
-            cells += [""] * (width - len(cells))
-            buffer.append(cells)
-            numbers.append(number)
-            if len(buffer) >= chunk_rows:
-                yield _frame(buffer, columns, numbers)
-                buffer, numbers = [], []
-        if buffer:
+
+def _xlsx_frames(
+    rows: Iterator[tuple[int, list]], *, column_mapping, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Frames of the workbook ``rows`` (``xlsx_rows``), the first being the header."""
+    first = next(rows, None)
+    if first is None:
+        raise FileError("the workbook's first sheet is empty")
+    number, header = first
+    columns = _normalise_columns(header if number == 1 else [], column_mapping)
+    _check_header(columns)  # a sheet whose row 1 is blank has no header
+    width = len(columns)
+    buffer: list[list[str]] = []
+    numbers: list[int] = []
+    for number, values in rows:
+        cells = [cell_text(v) for v in values[:width]]
+        if any(v not in (None, "") for v in values[width:]):
+            raise FileError(f"row {number} has values beyond the header's columns", row=number)
+        cells += [""] * (width - len(cells))
+        buffer.append(cells)
+        numbers.append(number)
+        if len(buffer) >= chunk_rows:
             yield _frame(buffer, columns, numbers)
-    finally:
-        workbook.close()
+            buffer, numbers = [], []
+    if buffer:
+        yield _frame(buffer, columns, numbers)
 
 
 def read_json_rows(
-    rows: list, *, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+    rows: list,
+    *,
+    column_mapping=None,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[pd.DataFrame]:
     """A list of JSON objects (already parsed). Numbers become their shortest
     decimal text; nested values are refused."""
     if not isinstance(rows, list):
         raise FileError('expected a list of objects (or {"rows": [...]})')
+    if len(rows) > limits.max_rows:
+        raise FileError(_too_many_rows(limits.max_rows), row=limits.max_rows + 1)
     columns: list[str] = []
     for position, item in enumerate(rows, start=1):
         if not isinstance(item, dict):
@@ -199,13 +225,19 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_chunks(
-    stream: IO[bytes], *, file_format: str, column_mapping=None, chunk_rows: int = CHUNK_ROWS
+    stream: IO[bytes],
+    *,
+    file_format: str,
+    column_mapping=None,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[pd.DataFrame]:
     """The frames of a CSV, XLSX or JSON byte stream (see the module docstring)."""
+    sizes = {"column_mapping": column_mapping, "chunk_rows": chunk_rows, "limits": limits}
     if file_format == "csv":
-        return read_csv_chunks(stream, column_mapping=column_mapping, chunk_rows=chunk_rows)
+        return read_csv_chunks(stream, **sizes)
     if file_format == "xlsx":
-        return read_xlsx_chunks(stream, column_mapping=column_mapping, chunk_rows=chunk_rows)
+        return read_xlsx_chunks(stream, **sizes)
     if file_format == "json":
         import json
 
@@ -215,7 +247,7 @@ def read_chunks(
             raise FileError(f"not valid JSON: {error}") from None
         if isinstance(data, dict) and "rows" in data:
             data = data["rows"]
-        return read_json_rows(data, column_mapping=column_mapping, chunk_rows=chunk_rows)
+        return read_json_rows(data, **sizes)
     raise FileError(f"unknown file format {file_format!r}; use csv, xlsx or json")
 
 
