@@ -6,5 +6,5 @@ class PortalConfig(AppConfig):
     verbose_name = "Users, teams and access"
 
     def ready(self) -> None:
-        from portal import signals  # noqa: F401  (connects the audit receivers)
-        from portal import tasks  # noqa: F401  (registers the lease sweeper)
+        # Connects the audit receivers; registers the lease sweeper.
+        from portal import signals, tasks  # noqa: F401

@@ -4,40 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0007_trade_drop_portfolio_instrument_index'),
+        ("analytics", "0007_trade_drop_portfolio_instrument_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='analyticssnapshot',
-            name='lease_expires_at',
-            field=models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True),
+            model_name="analyticssnapshot",
+            name="lease_expires_at",
+            field=models.DateTimeField(
+                blank=True,
+                db_index=True,
+                help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='analyticssnapshot',
-            name='lease_holder',
-            field=models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128),
+            model_name="analyticssnapshot",
+            name="lease_holder",
+            field=models.CharField(
+                blank=True,
+                help_text="The process working on this row (host:pid:token).",
+                max_length=128,
+            ),
         ),
         migrations.AddField(
-            model_name='idempotencykey',
-            name='lease_expires_at',
-            field=models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True),
+            model_name="idempotencykey",
+            name="lease_expires_at",
+            field=models.DateTimeField(
+                blank=True,
+                db_index=True,
+                help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='idempotencykey',
-            name='lease_holder',
-            field=models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128),
+            model_name="idempotencykey",
+            name="lease_holder",
+            field=models.CharField(
+                blank=True,
+                help_text="The process working on this row (host:pid:token).",
+                max_length=128,
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='lease_expires_at',
-            field=models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True),
+            model_name="importrun",
+            name="lease_expires_at",
+            field=models.DateTimeField(
+                blank=True,
+                db_index=True,
+                help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='lease_holder',
-            field=models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128),
+            model_name="importrun",
+            name="lease_holder",
+            field=models.CharField(
+                blank=True,
+                help_text="The process working on this row (host:pid:token).",
+                max_length=128,
+            ),
         ),
     ]

@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0003_notification_inbox_message_required'),
+        ("compliance", "0003_notification_inbox_message_required"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='evaluation',
-            name='lease_expires_at',
-            field=models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True),
+            model_name="evaluation",
+            name="lease_expires_at",
+            field=models.DateTimeField(
+                blank=True,
+                db_index=True,
+                help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='evaluation',
-            name='lease_holder',
-            field=models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128),
+            model_name="evaluation",
+            name="lease_holder",
+            field=models.CharField(
+                blank=True,
+                help_text="The process working on this row (host:pid:token).",
+                max_length=128,
+            ),
         ),
     ]
