@@ -135,10 +135,11 @@ class RuleEditForm(forms.Form):
 
 class TemplateForm(ScopeFields):
     template = forms.ChoiceField(choices=[(k, t.name) for k, t in TEMPLATES.items()])
+    # Django renders help text as HTML: a "<code>" placeholder would open a tag.
     reference = forms.CharField(
         required=False,
-        help_text="18f-4 relative test only: benchmark (default), benchmark:<code> or "
-        "portfolio:<code>.",
+        help_text="18f-4 relative test only: benchmark (default), benchmark:CODE or "
+        "portfolio:CODE.",
     )
 
 

@@ -23,11 +23,17 @@ def _url_or_none(name: str) -> str | None:
         return None
 
 
-def navigation(request: HttpRequest) -> dict:
-    items = [
+def portal_areas() -> list[dict]:
+    """The portal's areas as ``{"key", "label", "url"}`` (``url`` ``None`` until the
+    area's app registers it). Reads no database, so the 500 page can show it."""
+    return [
         {"key": key, "label": label, "url": _url_or_none(url_name)}
         for key, label, url_name in NAVIGATION
     ]
+
+
+def navigation(request: HttpRequest) -> dict:
+    items = portal_areas()
     user = getattr(request, "user", None)
     if user is not None and user.is_staff:
         items.append({"key": "admin", "label": "Admin", "url": reverse("admin:index")})
