@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
+from whitenoise.compress import Compressor
 
 env = environ.Env()
 
@@ -37,6 +38,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form post gets the portal's 403 page (what happened, a way back).
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,6 +62,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every error under /api/ (a 404 page, a 500 page, a CSRF
+    # refusal) answers JSON.
+    "portal.api.errors.ApiErrorsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,11 +135,20 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic (run by `make run`, `make test` and the test session) writes each
+    # file under a content-hashed name with .gz and .br copies beside it; WhiteNoise
+    # serves those names compressed with a far-future immutable Cache-Control. A
+    # template naming a file that was not collected is an error, never a stale URL.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Serve files straight from the finders so that the embedded portal needs no
-# collectstatic step; production runs collectstatic and may switch this off.
-WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+# Only with DEBUG (unhashed names, no collectstatic needed) does WhiteNoise also
+# serve straight from the finders.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
+# Pages only ever name the hashed copies, so the unhashed ones are not kept (nor
+# compressed); source maps are fetched by developer tools alone and are served
+# as they are, which halves the Brotli work of a collection.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
@@ -239,12 +254,27 @@ ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
 SNAPSHOT_CHUNK_SIZE = env.int("SNAPSHOT_CHUNK_SIZE", default=25)
 
 # --- Data import and data quality --------------------------------------------
-# Uploads up to this size are imported in the request; larger ones by a task.
-INGEST_INLINE_MAX_BYTES = env.int("INGEST_INLINE_MAX_BYTES", default=20 * 1024 * 1024)
+# Uploads up to this size are imported in the request; larger ones are queued to a
+# worker, so no web request parses a large (or hostile: a zip bomb) file.
+INGEST_INLINE_MAX_BYTES = env.int("INGEST_INLINE_MAX_BYTES", default=1024 * 1024)
+# Caps on one input, refused as a whole when the reader reaches them: data rows of
+# any file (blank rows count), and a workbook's zip parts in bytes uncompressed,
+# checked against the zip header and again while decompressing: each part kept in
+# memory (shared strings, styles), and the sheet, which is only streamed.
+INGEST_MAX_ROWS = env.int("INGEST_MAX_ROWS", default=2_000_000)
+INGEST_XLSX_MAX_PART_BYTES = env.int("INGEST_XLSX_MAX_PART_BYTES", default=50 * 1024 * 1024)
+INGEST_XLSX_MAX_SHEET_BYTES = env.int("INGEST_XLSX_MAX_SHEET_BYTES", default=1024 * 1024 * 1024)
+# Every imported date must lie in this range (ISO dates, both included): a year
+# 9999 or 0001 is a placeholder or a typo, and a row error.
+INGEST_DATE_MIN = env.str("INGEST_DATE_MIN", default="1900-01-01")
+INGEST_DATE_MAX = env.str("INGEST_DATE_MAX", default="2100-12-31")
 # Key material for the encrypted credentials of pull sources (default: SECRET_KEY).
 INGEST_CREDENTIALS_KEY = env.str("INGEST_CREDENTIALS_KEY", default="") or SECRET_KEY
 # A price is stale after this many sessions of its exchange without a new close.
 DATA_QUALITY_STALE_SESSIONS = env.int("DATA_QUALITY_STALE_SESSIONS", default=3)
+# A price is also stale when the same close comes on this many consecutive sessions
+# (a vendor repeating its last value); 0 turns the check off.
+DATA_QUALITY_UNCHANGED_SESSIONS = env.int("DATA_QUALITY_UNCHANGED_SESSIONS", default=5)
 # A daily move beyond this many standard deviations of the previous window is a spike.
 DATA_QUALITY_SPIKE_SIGMAS = env.float("DATA_QUALITY_SPIKE_SIGMAS", default=6.0)
 DATA_QUALITY_SPIKE_WINDOW = env.int("DATA_QUALITY_SPIKE_WINDOW", default=60)
@@ -261,6 +291,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's handler, plus a JSON 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+    "EXCEPTION_HANDLER": "portal.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Portfolio portal API",
