@@ -5,7 +5,8 @@ of every portfolio so the compliance officer's queue has alerts to work.
 * UCITS 5/10/40 on the EUR and GBP funds, the 1940 Act diversified-fund test on
   the USD funds, SEC 18f-4 (absolute) on the multi-asset funds.
 * House rules on every portfolio: at most 5 % in one instrument (warn at 90 %),
-  at most 30 % in one sector, and a watch list of the largest holding of the
+  at most 30 % in one sector (government and supranational debt left out: its
+  limits are the issuer rules'), and a watch list of the largest holding of the
   first portfolio (warn only).
 """
 
@@ -67,7 +68,13 @@ def _rules_create(admin: User, officer: User, portfolios: list[Portfolio]) -> in
             )
     house: list[tuple[str, str, float, dict[str, Any]]] = [
         ("Demo: single instrument ≤ 5 %", "max_instrument_weight", 0.05, {}),
-        ("Demo: single sector ≤ 30 %", "max_group_weight", 0.30, {"attribute": "sector"}),
+        (
+            "Demo: single sector ≤ 30 %",
+            "max_group_weight",
+            0.30,
+            # Government debt is no sector exposure: its limits are the issuer rules'.
+            {"attribute": "sector", "issuer_types": ["corporate", "covered_bond"]},
+        ),
     ]
     watched = _largest_holding(portfolios[0]) if portfolios else None
     if watched:

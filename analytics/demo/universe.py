@@ -257,6 +257,8 @@ OTHER_INSTRUMENTS = [
 
 # Issuers with two listed share classes (the second gets " Class B").
 DUAL_CLASS_ISSUERS = 6
+# Financials issuers that belong to one group for consolidated accounts.
+GROUPED_BANKS = 3
 
 
 def isin_check_digit(body: str) -> str:
@@ -308,7 +310,8 @@ def _ticker(name: str, country: str, suffix: str, rng: np.random.Generator, used
 def build_universe(*, rng: np.random.Generator, equities: int = 492) -> pd.DataFrame:
     """The instrument universe as a frame with one row per instrument.
 
-    Columns: identifier, isin, name, issuer, sector, industry, country, currency,
+    Columns: identifier, isin, name, issuer, issuer_group (blank: none),
+    issuer_type (corporate or government), sector, industry, country, currency,
     exchange, asset_class, first_price (local currency, the close of the day
     before the first demo day), beta, market_cap_usd, follows ("equity", "bond",
     "sp500" or "nasdaq": what drives its returns) and twin_of (row position of the
@@ -397,6 +400,9 @@ def build_universe(*, rng: np.random.Generator, equities: int = 492) -> pd.DataF
                 "isin": _isin(country, rng, used_isins),
                 "name": name,
                 "issuer": issuer,
+                # The index fund issuers belong to one sponsor's group.
+                "issuer_group": "Demo Index Funds Group" if asset_class == "fund" else "",
+                "issuer_type": "government" if asset_class == "fixed_income" else "corporate",
                 "sector": "Government" if asset_class == "fixed_income" else "",
                 "industry": industry,
                 "country": country,
@@ -411,6 +417,15 @@ def build_universe(*, rng: np.random.Generator, equities: int = 492) -> pd.DataF
             }
         )
     universe = pd.DataFrame(rows)
+    universe["issuer_group"] = universe["issuer_group"].fillna("")
+    universe["issuer_type"] = universe["issuer_type"].fillna("corporate")
+    # A few banks belong to one group for consolidated accounts (UCITS art. 52(5)):
+    # the first GROUPED_BANKS Financials issuers share the first one's name as parent.
+    banks = universe.index[(universe["sector"] == "Financials") & (universe["twin_of"] == -1)]
+    grouped = banks[:GROUPED_BANKS]
+    if len(grouped) > 1:
+        parent = str(universe.loc[grouped[0], "issuer"]).rsplit(" ", 1)[0] + " Group"
+        universe.loc[grouped, "issuer_group"] = parent
     # The close before the first demo day is a whole number of cents (of yen).
     universe["first_price"] = np.where(
         universe["currency"] == "JPY",

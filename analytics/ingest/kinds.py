@@ -40,6 +40,7 @@ from analytics.models import (
     CashFlowKind,
     FxRate,
     Instrument,
+    IssuerType,
     PositionSnapshot,
     Price,
     Trade,
@@ -277,6 +278,8 @@ class InstrumentsSpec(KindSpec):
         "identifier",
         "name",
         "issuer",
+        "issuer_group",
+        "issuer_type",
         "sector",
         "industry",
         "country",
@@ -309,6 +312,13 @@ class InstrumentsSpec(KindSpec):
             ~asset_class.isin(AssetClass.values),
             "asset_class",
             lambda v: f"unknown asset class {v!r} (one of {', '.join(AssetClass.values)})",
+        )
+        issuer_type = check.text("issuer_type", required=False, max_length=20).str.lower()
+        issuer_type = issuer_type.where(issuer_type != "", IssuerType.CORPORATE.value)
+        check.flag(
+            ~issuer_type.isin(IssuerType.values),
+            "issuer_type",
+            lambda v: f"unknown issuer type {v!r} (one of {', '.join(IssuerType.values)})",
         )
         isin = check.text("isin", required=False, max_length=12).str.upper()
         check.flag(
@@ -344,6 +354,8 @@ class InstrumentsSpec(KindSpec):
                 "identifier": identifier,
                 "name": name,
                 "issuer": issuer,
+                "issuer_group": check.text("issuer_group", required=False, max_length=200),
+                "issuer_type": issuer_type,
                 "sector": check.text("sector", required=False, max_length=64),
                 "industry": check.text("industry", required=False, max_length=100),
                 "country": country,

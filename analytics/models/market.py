@@ -44,16 +44,37 @@ class AssetClass(models.TextChoices):
     CASH = "cash", "Cash"
 
 
+class IssuerType(models.TextChoices):
+    """What kind of body issues (or guarantees) the instrument, for the issuer limits
+    that differ by issuer (UCITS Directive 2009/65/EC, Art. 52(3)-(4))."""
+
+    CORPORATE = "corporate", "Corporate"
+    GOVERNMENT = "government", "Government (a state or its local authorities)"
+    SUPRANATIONAL = "supranational", "Supranational (public international body)"
+    COVERED_BOND = "covered_bond", "Covered bond (credit institution, Art. 52(4))"
+
+
 class Instrument(models.Model):
     """A tradable security. ``identifier`` is the portal's own unique key (a ticker
     such as ``AAPL`` or ``SAP.DE``); ``isin`` is optional but unique when given.
     ``exchange`` is an ISO 10383 MIC (``XNYS``, ``XETR``) naming the trading
-    calendar used for staleness checks."""
+    calendar used for staleness checks. ``issuer_group`` names the ultimate parent
+    of the issuer's group for consolidated accounts (blank: the issuer stands
+    alone); ``issuer_type`` says whether it is a corporate, government,
+    supranational or covered-bond issue."""
 
     identifier = models.CharField(max_length=32, unique=True)
     isin = models.CharField(max_length=12, unique=True, null=True, blank=True)
     name = models.CharField(max_length=200)
     issuer = models.CharField(max_length=200, db_index=True)
+    issuer_group = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Ultimate parent of the issuer's group for consolidated accounts",
+    )
+    issuer_type = models.CharField(
+        max_length=20, choices=IssuerType.choices, default=IssuerType.CORPORATE
+    )
     sector = models.CharField(max_length=64, blank=True, db_index=True)
     industry = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")

@@ -77,6 +77,8 @@ INSTRUMENT_ATTRIBUTES = [
     "identifier",
     "name",
     "issuer",
+    "issuer_group",
+    "issuer_type",
     "sector",
     "industry",
     "country",

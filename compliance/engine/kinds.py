@@ -16,7 +16,10 @@ from typing import Any
 
 import numpy as np
 
-GROUP_ATTRIBUTES = ("issuer", "sector", "country", "asset_class", "currency")
+GROUP_ATTRIBUTES = ("issuer", "issuer_group", "sector", "country", "asset_class", "currency")
+"""``issuer_group`` is the issuer's group for consolidated accounts (its ultimate
+parent), the issuer itself when the instrument names no group."""
+ISSUER_TYPES = ("corporate", "government", "supranational", "covered_bond")
 ASSET_CLASSES = ("equity", "fixed_income", "fund", "derivative", "commodity", "cash")
 VAR_METHODS = ("historical", "normal", "cornish_fisher")
 TRADING_DAYS_PER_YEAR = 252
@@ -84,6 +87,13 @@ _EXCLUDE_NONE = Param(
     help="Asset classes left out of the numerator (default: cash for issuer, sector and "
     "country; nothing for asset class and currency).",
 )
+_ISSUER_TYPES = Param(
+    "issuer_types",
+    "list",
+    default=(),
+    choices=ISSUER_TYPES,
+    help="Only holdings of these issuer types count in the numerator (empty: all).",
+)
 _ATTRIBUTE = Param(
     "attribute", "str", required=True, choices=GROUP_ATTRIBUTES, help="Grouping attribute."
 )
@@ -107,7 +117,7 @@ KINDS: dict[RuleKind, KindInfo] = {
     RuleKind.MAX_INSTRUMENT_WEIGHT: KindInfo(
         "Maximum weight per instrument",
         Direction.MAXIMUM,
-        (_EXCLUDE,),
+        (_EXCLUDE, _ISSUER_TYPES),
         "Largest absolute net weight of one instrument, fraction of net assets (0.10 = 10 %).",
     ),
     RuleKind.MAX_GROUP_WEIGHT: KindInfo(
@@ -117,6 +127,7 @@ KINDS: dict[RuleKind, KindInfo] = {
             _ATTRIBUTE,
             Param("group", "str", "", help="One group only (e.g. Energy); empty: every group."),
             _EXCLUDE_NONE,
+            _ISSUER_TYPES,
         ),
         "Largest absolute net weight of one group, fraction of net assets.",
     ),
@@ -137,6 +148,7 @@ KINDS: dict[RuleKind, KindInfo] = {
             Param("attribute", "str", "issuer", choices=GROUP_ATTRIBUTES),
             Param("threshold", "float", 0.05, minimum=0.0, maximum=1.0),
             _EXCLUDE,
+            _ISSUER_TYPES,
         ),
         "Sum of the weights of the groups strictly above the threshold, fraction of net assets.",
     ),
@@ -149,7 +161,7 @@ KINDS: dict[RuleKind, KindInfo] = {
     RuleKind.MIN_HOLDINGS: KindInfo(
         "Minimum number of holdings",
         Direction.MINIMUM,
-        (_EXCLUDE,),
+        (_EXCLUDE, _ISSUER_TYPES),
         "Number of instruments with a non-zero net position.",
     ),
     RuleKind.RESTRICTED_LIST: KindInfo(
@@ -292,7 +304,7 @@ def clean_params(
     if (
         kind in (RuleKind.MAX_GROUP_WEIGHT, RuleKind.MIN_GROUP_WEIGHT)
         and "exclude_asset_classes" not in params
-        and cleaned.get("attribute") in ("issuer", "sector", "country")
+        and cleaned.get("attribute") in ("issuer", "issuer_group", "sector", "country")
     ):
         # Cash is no issuer, sector or country exposure; it is an asset class and a currency.
         cleaned["exclude_asset_classes"] = ["cash"]

@@ -7,7 +7,14 @@ instrument) and these columns:
   portfolio's base currency, negative for a short), ``quantity`` (float, signed);
 * instrument attributes ``identifier``, ``issuer``, ``sector``, ``country``,
   ``asset_class`` (``cash``, ``fund``, ``equity``, ...), ``currency``,
-  ``shares_outstanding`` (float, NaN when unknown) and ``is_government`` (bool).
+  ``shares_outstanding`` (float, NaN when unknown) and ``is_government`` (bool);
+  optionally ``issuer_group`` (the ultimate parent for consolidated accounts,
+  blank when none) and ``issuer_type`` (``corporate``, ``government``,
+  ``supranational``, ``covered_bond``; missing or blank is ``corporate``).
+* The attribute ``issuer_group`` groups by the issuer's group where one is given
+  and by the issuer otherwise (a company outside any group is its own body,
+  UCITS Art. 52(5)). The ``issuer_types`` parameter keeps only holdings of those
+  issuer types in a rule's numerator (net assets are unchanged).
 
 Conventions (every rule kind):
 
@@ -101,7 +108,8 @@ class _Holdings:
         self.total_assets = np.where(long_total > 0, long_total, np.nan)
         self._factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._sums: dict[
-            tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray, np.ndarray]
+            tuple[str, tuple[str, ...], tuple[str, ...]],
+            tuple[np.ndarray, np.ndarray, np.ndarray],
         ] = {}
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
@@ -115,6 +123,12 @@ class _Holdings:
         if attribute not in self._factors:
             if attribute == "instrument":
                 codes, labels = pd.factorize(self.frame["instrument"])
+            elif attribute == "issuer_group":
+                group = pd.Series(self.column("issuer_group", ""), index=self.frame.index)
+                issuer = pd.Series(self.column("issuer", ""), index=self.frame.index)
+                body = group.where(group.notna() & (group != ""), issuer)
+                body = body.astype(object).where(body.notna() & (body != ""), UNCLASSIFIED)
+                codes, labels = pd.factorize(body)
             else:
                 series = (
                     self.frame[attribute]
@@ -135,15 +149,25 @@ class _Holdings:
                 self._masks[key] = np.zeros(len(self.frame), dtype=bool)
         return self._masks[key]
 
+    def of_issuer_types(self, issuer_types: Iterable[str]) -> np.ndarray:
+        """Rows whose issuer type is one of ``issuer_types`` (all rows when empty)."""
+        wanted = set(issuer_types)
+        if not wanted:
+            return np.ones(len(self.frame), dtype=bool)
+        types = pd.Series(self.column("issuer_type", ""), index=self.frame.index)
+        types = types.where(types.notna() & (types != ""), "corporate")
+        mask: np.ndarray = types.isin(wanted).to_numpy()
+        return mask
+
     def group_sums(
-        self, attribute: str, exclude: Iterable[str] = ()
+        self, attribute: str, exclude: Iterable[str] = (), issuer_types: Iterable[str] = ()
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(portfolio code, group label, net market value) per held (portfolio, group),
-        ordered by portfolio code."""
-        key = (attribute, tuple(sorted(exclude)))
+        ordered by portfolio code; only rows of ``issuer_types`` (all when empty)."""
+        key = (attribute, tuple(sorted(exclude)), tuple(sorted(issuer_types)))
         if key not in self._sums:
             codes, labels = self.factor(attribute)
-            keep = ~self.excluded(key[1])
+            keep = ~self.excluded(key[1]) & self.of_issuer_types(key[2])
             width = max(len(labels), 1)
             combined = self.codes[keep].astype(np.int64) * width + codes[keep]
             unique, inverse = np.unique(combined, return_inverse=True)
@@ -189,24 +213,28 @@ def _labels_per_portfolio(
     return result
 
 
-def _max_weight(h: _Holdings, attribute: str, exclude: Iterable[str]) -> RuleValues:
-    value, group = _largest_group(h, attribute, exclude)
+def _max_weight(
+    h: _Holdings, attribute: str, exclude: Iterable[str], issuer_types: Iterable[str] = ()
+) -> RuleValues:
+    value, group = _largest_group(h, attribute, exclude, issuer_types)
     return RuleValues(value=value, group=group)
 
 
-def _max_instrument_weight(h: _Holdings, exclude: Iterable[str]) -> RuleValues:
+def _max_instrument_weight(
+    h: _Holdings, exclude: Iterable[str], issuer_types: Iterable[str] = ()
+) -> RuleValues:
     """:func:`_max_weight` per instrument, the largest labelled by its identifier."""
-    value, instruments = _largest_group(h, "instrument", exclude)
+    value, instruments = _largest_group(h, "instrument", exclude, issuer_types)
     identifiers = dict(zip(h.frame["instrument"], h.column("identifier", ""), strict=False))
     group = np.array([identifiers.get(g, g) if g != "" else "" for g in instruments], dtype=object)
     return RuleValues(value=value, group=group)
 
 
 def _largest_group(
-    h: _Holdings, attribute: str, exclude: Iterable[str]
+    h: _Holdings, attribute: str, exclude: Iterable[str], issuer_types: Iterable[str] = ()
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per portfolio: the largest absolute net weight of one group and that group's label."""
-    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude, issuer_types)
     weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
     weights = np.nan_to_num(weights, nan=-1.0)  # no-NAV portfolios are masked below
     maxima, where = _segment_max(portfolio_codes, weights, h.n)
@@ -218,9 +246,14 @@ def _largest_group(
 
 
 def _group_weight(
-    h: _Holdings, attribute: str, group_name: str, exclude: Iterable[str], signed: bool
+    h: _Holdings,
+    attribute: str,
+    group_name: str,
+    exclude: Iterable[str],
+    signed: bool,
+    issuer_types: Iterable[str] = (),
 ) -> RuleValues:
-    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude, issuer_types)
     selected = labels == group_name
     total = np.bincount(portfolio_codes[selected], weights=sums[selected], minlength=h.n)
     value = total / h.nav_denominator
@@ -230,9 +263,13 @@ def _group_weight(
 
 
 def _large_groups_total(
-    h: _Holdings, attribute: str, threshold: float, exclude: Iterable[str]
+    h: _Holdings,
+    attribute: str,
+    threshold: float,
+    exclude: Iterable[str],
+    issuer_types: Iterable[str] = (),
 ) -> RuleValues:
-    portfolio_codes, labels, sums = h.group_sums(attribute, exclude)
+    portfolio_codes, labels, sums = h.group_sums(attribute, exclude, issuer_types)
     weights = np.abs(sums) / h.nav_denominator[portfolio_codes]
     large = weights > threshold * (1.0 + TOLERANCE)
     total = np.bincount(portfolio_codes[large], weights=weights[large], minlength=h.n)
@@ -240,8 +277,10 @@ def _large_groups_total(
     return RuleValues(value=value, group=_labels_per_portfolio(portfolio_codes, labels, large, h.n))
 
 
-def _holdings_count(h: _Holdings, exclude: Iterable[str]) -> RuleValues:
-    portfolio_codes, _, sums = h.group_sums("instrument", exclude)
+def _holdings_count(
+    h: _Holdings, exclude: Iterable[str], issuer_types: Iterable[str] = ()
+) -> RuleValues:
+    portfolio_codes, _, sums = h.group_sums("instrument", exclude, issuer_types)
     held = sums != 0
     return RuleValues(value=np.bincount(portfolio_codes[held], minlength=h.n).astype(np.float64))
 
@@ -467,14 +506,19 @@ def evaluate_rules(
     for rule in rules:
         kind = RuleKind(rule.kind)
         params = rule.params
+        issuer_types = params.get("issuer_types", ())
         if kind is RuleKind.MAX_INSTRUMENT_WEIGHT:
-            values = _max_instrument_weight(h, params.get("exclude_asset_classes", ["cash"]))
+            values = _max_instrument_weight(
+                h, params.get("exclude_asset_classes", ["cash"]), issuer_types
+            )
         elif kind is RuleKind.MAX_GROUP_WEIGHT:
             exclude = params.get("exclude_asset_classes", [])
             if params.get("group"):
-                values = _group_weight(h, params["attribute"], params["group"], exclude, False)
+                values = _group_weight(
+                    h, params["attribute"], params["group"], exclude, False, issuer_types
+                )
             else:
-                values = _max_weight(h, params["attribute"], exclude)
+                values = _max_weight(h, params["attribute"], exclude, issuer_types)
         elif kind is RuleKind.MIN_GROUP_WEIGHT:
             values = _group_weight(
                 h,
@@ -489,9 +533,10 @@ def evaluate_rules(
                 params.get("attribute", "issuer"),
                 params.get("threshold", 0.05),
                 params.get("exclude_asset_classes", ["cash"]),
+                issuer_types,
             )
         elif kind in (RuleKind.MAX_HOLDINGS, RuleKind.MIN_HOLDINGS):
-            values = _holdings_count(h, params.get("exclude_asset_classes", ["cash"]))
+            values = _holdings_count(h, params.get("exclude_asset_classes", ["cash"]), issuer_types)
         elif kind is RuleKind.RESTRICTED_LIST and params.get("mode") == "buy":
             values = _listed_bought(h, trades, params)
         elif kind in (RuleKind.RESTRICTED_LIST, RuleKind.WATCH_LIST):

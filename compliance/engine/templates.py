@@ -5,13 +5,37 @@ regulation's thresholds. Limits are inclusive (exactly at the limit complies) an
 utilisation is value ÷ limit (limit ÷ value for minima), see
 :mod:`compliance.engine.rules`.
 
-``ucits_5_10_40`` — UCITS Directive 2009/65/EC, Article 52(1)–(2):
+``ucits_5_10_40`` — UCITS Directive 2009/65/EC, Article 52 (cash excluded
+throughout; issuer types are the instruments' ``issuer_type``):
     * no more than **10 %** of net assets in transferable securities or money
-      market instruments of one issuer (``max_group_weight`` on ``issuer``,
-      limit 0.10, cash excluded);
-    * the issuers in which the fund holds **more than 5 %** may together make up
-      **at most 40 %** of net assets (``max_large_groups_total``, threshold 0.05,
-      limit 0.40). An issuer at exactly 5 % is not counted.
+      market instruments of one body (Art. 52(1); ``max_group_weight`` on
+      ``issuer_group``, corporate issues, limit 0.10). Companies in the same group
+      for consolidated accounts are **one body** (Art. 52(5), third subparagraph),
+      so two members at 6 % and 5 % are one body at 11 %. The Member State option
+      of that subparagraph (a cumulative 20 % within one group) is not assumed:
+      where the home State allows it, raise this rule's limit to 0.20 and add a
+      10 % rule on ``issuer``;
+    * the bodies in which the fund holds **more than 5 %** may together make up
+      **at most 40 %** of net assets (Art. 52(2); ``max_large_groups_total`` on
+      ``issuer_group``, corporate issues, threshold 0.05, limit 0.40). A body at
+      exactly 5 % is not counted; government, supranational and covered-bond
+      issues are not counted (Art. 52(5), first subparagraph);
+    * securities issued or guaranteed by a Member State, its local authorities, a
+      third country or a public international body: at most **35 %** per issuer
+      (Art. 52(3); government and supranational issues, limit 0.35);
+    * qualifying covered bonds: at most **25 %** per issuer (Art. 52(4), limit
+      0.25), and the covered bonds of issuers above 5 % together at most **80 %**
+      (``max_large_groups_total``, threshold 0.05, limit 0.80);
+    * the limits are not combined: corporate and covered-bond issues of one body
+      at most **35 %** in total (Art. 52(5), second subparagraph).
+
+``ucits_government_100`` — the same with the derogation of Art. 54, for a fund
+whose rules allow it: up to **100 %** in government and supranational issues
+(the 35 % per-issuer rule is dropped), held in **at least six different issues**
+(``min_holdings`` over those issuer types, limit 6) with **no issue above 30 %**
+(``max_instrument_weight`` over them, limit 0.30). Both conditions are applied at
+all times, the reading of "such a UCITS shall hold" for a fund authorised under
+the derogation.
 
 ``ica_1940_diversified`` — US Investment Company Act of 1940, §5(b)(1), the
 "75-5-10" test of a diversified fund:
@@ -88,30 +112,106 @@ BACKTEST_18F4 = RuleDefinition(
     cure_period_days=30,
 )
 
+GOVERNMENT_TYPES = ["government", "supranational"]
+UCITS_GOVERNMENT_ISSUER = RuleDefinition(
+    kind=RuleKind.MAX_GROUP_WEIGHT,
+    name="UCITS: at most 35% per government or supranational issuer",
+    limit=0.35,
+    params={
+        "attribute": "issuer",
+        "exclude_asset_classes": ["cash"],
+        "issuer_types": GOVERNMENT_TYPES,
+    },
+)
+UCITS_ARTICLE_52 = (
+    RuleDefinition(
+        kind=RuleKind.MAX_GROUP_WEIGHT,
+        name="UCITS: at most 10% of net assets per issuer",
+        limit=0.10,
+        params={
+            "attribute": "issuer_group",
+            "exclude_asset_classes": ["cash"],
+            "issuer_types": ["corporate"],
+        },
+    ),
+    RuleDefinition(
+        kind=RuleKind.MAX_LARGE_GROUPS_TOTAL,
+        name="UCITS: issuers above 5% together at most 40%",
+        limit=0.40,
+        params={
+            "attribute": "issuer_group",
+            "threshold": 0.05,
+            "exclude_asset_classes": ["cash"],
+            "issuer_types": ["corporate"],
+        },
+    ),
+    UCITS_GOVERNMENT_ISSUER,
+    RuleDefinition(
+        kind=RuleKind.MAX_GROUP_WEIGHT,
+        name="UCITS: at most 25% per covered-bond issuer",
+        limit=0.25,
+        params={
+            "attribute": "issuer",
+            "exclude_asset_classes": ["cash"],
+            "issuer_types": ["covered_bond"],
+        },
+    ),
+    RuleDefinition(
+        kind=RuleKind.MAX_LARGE_GROUPS_TOTAL,
+        name="UCITS: covered bonds of issuers above 5% together at most 80%",
+        limit=0.80,
+        params={
+            "attribute": "issuer",
+            "threshold": 0.05,
+            "exclude_asset_classes": ["cash"],
+            "issuer_types": ["covered_bond"],
+        },
+    ),
+    RuleDefinition(
+        kind=RuleKind.MAX_GROUP_WEIGHT,
+        name="UCITS: at most 35% per body in total (limits not combined)",
+        limit=0.35,
+        params={
+            "attribute": "issuer_group",
+            "exclude_asset_classes": ["cash"],
+            "issuer_types": ["corporate", "covered_bond"],
+        },
+    ),
+)
+
 TEMPLATES: dict[str, Template] = {
     "ucits_5_10_40": Template(
         key="ucits_5_10_40",
         name="UCITS 5/10/40",
         help_text=(
-            "At most 10% of net assets in one issuer; the issuers above 5% together "
-            "at most 40% of net assets (UCITS Directive art. 52)."
+            "At most 10% of net assets in one body (a group for consolidated accounts is one "
+            "body); the bodies above 5% together at most 40%; government and supranational "
+            "issuers at most 35% each, covered bonds 25% each, neither in the 40% (UCITS "
+            "Directive art. 52)."
+        ),
+        rules=UCITS_ARTICLE_52,
+    ),
+    "ucits_government_100": Template(
+        key="ucits_government_100",
+        name="UCITS 5/10/40 with the government derogation (art. 54)",
+        help_text=(
+            "UCITS 5/10/40, with up to 100% in government and supranational issues held in "
+            "at least six different issues, none above 30% of net assets (UCITS Directive "
+            "art. 54; only where the fund's rules allow it)."
         ),
         rules=(
+            *(rule for rule in UCITS_ARTICLE_52 if rule is not UCITS_GOVERNMENT_ISSUER),
             RuleDefinition(
-                kind=RuleKind.MAX_GROUP_WEIGHT,
-                name="UCITS: at most 10% of net assets per issuer",
-                limit=0.10,
-                params={"attribute": "issuer", "exclude_asset_classes": ["cash"]},
+                kind=RuleKind.MIN_HOLDINGS,
+                name="UCITS art. 54: at least six government issues",
+                limit=6,
+                params={"issuer_types": GOVERNMENT_TYPES},
             ),
             RuleDefinition(
-                kind=RuleKind.MAX_LARGE_GROUPS_TOTAL,
-                name="UCITS: issuers above 5% together at most 40%",
-                limit=0.40,
-                params={
-                    "attribute": "issuer",
-                    "threshold": 0.05,
-                    "exclude_asset_classes": ["cash"],
-                },
+                kind=RuleKind.MAX_INSTRUMENT_WEIGHT,
+                name="UCITS art. 54: at most 30% of net assets per government issue",
+                limit=0.30,
+                params={"exclude_asset_classes": ["cash"], "issuer_types": GOVERNMENT_TYPES},
             ),
         ),
     ),
