@@ -78,10 +78,12 @@ def demo(settings):
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True
-    call_command("load_demo", **QUICK, stdout=StringIO())
-    call_command("load_compliance_demo", stdout=StringIO())
-    yield
-    app.conf.task_always_eager = previous
+    try:
+        call_command("load_demo", **QUICK, stdout=StringIO())
+        call_command("load_compliance_demo", stdout=StringIO())
+        yield
+    finally:
+        app.conf.task_always_eager = previous
 
 
 @pytest.fixture
