@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -39,6 +39,7 @@ from rest_framework.test import APIClient
 from analytics.models import AnalyticsSnapshot, CashFlow, Price, SnapshotStatus, Trade, TradeSide
 from analytics.services import snapshots
 from analytics.services.positions import portfolio_positions_rebuild
+from tests.database_url import tests_database_url
 from tests.factories import InstrumentFactory, PortfolioFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -81,14 +82,6 @@ def slow_first_compute(**kwargs):
 '''
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 class Celery:
     """Worker and beat processes of one test, on one fresh queue."""
 
@@ -99,7 +92,7 @@ class Celery:
         (folder / "kill_test_celery.py").write_text(WRAPPER)
         self.env = {
             **os.environ,
-            "DATABASE_URL": _test_database_url(),
+            "DATABASE_URL": tests_database_url(),
             "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)]),
             "KILL_TEST_QUEUE": self.queue,
             "KILL_TEST_CALLS": str(self.calls),

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from analytics.models import AnalyticsSnapshot, CashFlow, PositionSnapshot, Price, Trade, TradeSide
 from analytics.tasks import positions_rebuild, snapshot_compute
+from tests.database_url import tests_database_url
 from tests.factories import InstrumentFactory, PortfolioFactory
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
@@ -24,20 +24,12 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)
 ROOT = Path(settings.BASE_DIR)
 
 
-def _test_database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker_queue():
     """A worker process consuming one fresh queue, so no other worker (such as a
     running quickstart) can take the test's task."""
     queue = f"roundtrip-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _test_database_url()}
+    env = {**os.environ, "DATABASE_URL": tests_database_url()}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import connection
+
+from tests.database_url import tests_database_url
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -76,15 +77,6 @@ def manage():
 '''
 
 T = TypeVar("T")
-
-
-def tests_database_url() -> str:
-    """The ``DATABASE_URL`` of the database this test runs against."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class SlowPortal:
