@@ -75,7 +75,8 @@ def positions_rebuild_and_scan(portfolio_id: int) -> None:
 )
 def import_run_execute(run_id: int) -> None:
     """Import an uploaded file too large for the request. Safe twice: the run is
-    claimed pending → running, and a second delivery finds it claimed."""
+    claimed with a lease (``portal.leases``); a delivery that finds a live lease does
+    nothing, one that finds it expired (its worker died) takes the import over."""
     import_run_execute_queued(run_id=run_id)
 
 

@@ -2,9 +2,10 @@
 
 * ``POST /api/imports/``: upload a CSV/XLSX/JSON file of one kind (multipart:
   ``kind``, ``file``, optional ``source``, ``dry_run``, ``skip_invalid``). Files up
-  to ``INGEST_INLINE_MAX_BYTES`` are imported in the request: 201 committed, 200
-  dry run, 400 rejected with every error (row, field, message). Larger files are
-  kept and imported by a Celery task: 202 with the run to poll.
+  to ``INGEST_INLINE_MAX_BYTES`` (for a workbook, also its parts' declared
+  uncompressed size) are imported in the request: 201 committed, 200 dry run, 400
+  rejected with every error (row, field, message). Larger files are kept and
+  imported by a Celery task: 202 with the run to poll.
 * ``GET /api/imports/``, ``GET /api/imports/{id}/``: the caller's import runs
   (administrators see all); ``GET /api/imports/{id}/report/``: the CSV of rejected rows.
 * ``POST /api/push/trades/``, ``POST /api/push/prices/``: a JSON batch
