@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest bench-pages clean
+.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest bench-pages bench-reports clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
-run: setup prepare migrate demo
+run: setup system-packages prepare migrate demo
 	@echo ""
 	@echo "  Portfolio portal: http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as pm, pm2, pm3, trader, risk, compliance, exec or admin; password: portal-demo"
@@ -88,6 +88,10 @@ bench-ingest: setup-test
 # (an embedded portal of its own under /tmp, served by gunicorn).
 bench-pages: setup-test
 	$(BIN)/python benchmarks/pages.py
+
+# Report renderers: a 100,000-row trades table to XLSX and CSV against pandas.
+bench-reports: setup-test
+	$(BIN)/python benchmarks/reports.py
 
 clean:
 	rm -rf var/broker var/staticfiles var/test_portal.sqlite3

@@ -33,6 +33,7 @@ from analytics.models import (
     Instrument,
     Portfolio,
     PositionSnapshot,
+    PositionSource,
     Price,
     RiskLimit,
     Trade,
@@ -103,7 +104,7 @@ class GranteeEntitlementInline(admin.TabularInline):
 class RiskLimitInline(admin.TabularInline):
     model = RiskLimit
     extra = 0
-    fields = ("metric", "limit", "warning_level", "note")
+    fields = ("metric", "window", "limit", "warning_level", "note")
 
 
 @admin.register(Portfolio)
@@ -174,6 +175,15 @@ class PositionSnapshotAdmin(AuditedImportExportMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PositionSource)
+class PositionSourceAdmin(admin.ModelAdmin):
+    """The basis (trade or settle date) each reported position source counts trades on."""
+
+    list_display = ("name", "basis", "description")
+    list_filter = ("basis",)
+    search_fields = ("name",)
 
 
 @admin.register(Price)

@@ -56,7 +56,7 @@ from analytics.services.imports.validation import (
     source_problem,
     validation_context_load,
 )
-from portal.models import AuditAction
+from portal.models import AuditAction, User
 from portal.resources import NeutralisedExportResource
 from portal.services import audit_record
 
@@ -93,7 +93,7 @@ class _ValidatedResource(NeutralisedExportResource):
         for error in errors:
             self._add_error(error)
         # Values the validation normalised or defaulted, by 1-based data row.
-        foreign = {"portfolio_id", "instrument_id"}
+        foreign = {"portfolio_id", "instrument_id", "trader_id"}
         self._normalised = {
             int(values[ROW]) - 1: {
                 column: values[column]
@@ -186,6 +186,14 @@ def _portfolio_field():
     )
 
 
+def _trader_field():
+    """A trade's optional trader, by username (an unknown one is a row error of
+    the validation, before this widget sees it)."""
+    return fields.Field(
+        attribute="trader", column_name="trader", widget=ForeignKeyWidget(User, "username")
+    )
+
+
 def _instrument_field():
     return fields.Field(
         attribute="instrument",
@@ -209,6 +217,7 @@ class TradeResource(_ValidatedResource):
     kind = DataKind.TRADES
     portfolio = _portfolio_field()
     instrument = _instrument_field()
+    trader = _trader_field()
 
     class Meta:
         model = Trade

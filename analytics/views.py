@@ -13,54 +13,84 @@ a page naming the valid choices). A known window that the snapshot cannot show
 inception and says so in a notice.
 """
 
+import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Max, OuterRef, Subquery, Sum
+from django.core.exceptions import BadRequest
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from analytics.models import DERIVED_SOURCE, PositionSnapshot
+from analytics.models import SnapshotStatus
 from analytics.presentation import figures, tables
 from analytics.presentation.charts import Chart, chart
 from analytics.presentation.theme import MONTHS
 from analytics.selectors import portfolios as selectors
-from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
-from analytics.services.snapshots import CONFIDENCE
+from analytics.selectors.entitlements import portfolio_get_for_user
+from analytics.selectors.overview import OverviewRow, portfolio_overview
+from analytics.services.period_analysis import period_metrics, period_slice
+from analytics.services.snapshots import CONFIDENCE, snapshot_request
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
 from analytics.services.snapshots.frames import ATTRIBUTES as EXPOSURE_DIMENSIONS
 from analytics.services.snapshots.performance import WINDOWS as METRIC_WINDOWS
+from portal.sorting import SortColumn, SortError, rows_sorted, sort_headers, sort_parse
+
+
+def _alerts_total(row: OverviewRow) -> int | None:
+    counts = row.facts.get("open_alerts")
+    return None if counts is None else sum(counts.values())
+
+
+LIST_COLUMNS = (
+    SortColumn("code", "Code", lambda r: r.portfolio.code),
+    SortColumn("name", "Name", lambda r: r.portfolio.name, css="wide-only"),
+    SortColumn(
+        "net_assets", "Net assets", lambda r: r.net_assets_reporting, numeric=True, css="num"
+    ),
+    SortColumn("day", "Day", lambda r: r.day, numeric=True, css="num"),
+    SortColumn("mtd", "MTD", lambda r: r.mtd, numeric=True, css="num"),
+    SortColumn("ytd", "YTD", lambda r: r.ytd, numeric=True, css="num"),
+    SortColumn("active_ytd", "Active YTD", lambda r: r.active_ytd, numeric=True, css="num"),
+    SortColumn("alerts", "Open alerts", _alerts_total, numeric=True, css="num"),
+    SortColumn("completeness", "Data", lambda r: r.completeness, numeric=True, css="num"),
+    SortColumn("as_of", "As of", lambda r: r.as_of, numeric=True, css="wide-only"),
+)
+REPORTING_CURRENCIES = ("USD", "EUR", "GBP", "CHF", "JPY")
 
 
 @login_required
 def portfolio_list(request: HttpRequest) -> HttpResponse:
-    latest_date = (
-        PositionSnapshot.objects.filter(portfolio=OuterRef("pk"), source=DERIVED_SOURCE)
-        .values("portfolio")
-        .annotate(latest=Max("date"))
-        .values("latest")
-    )
-    portfolios = list(
-        portfolio_list_visible_to(user=request.user)
-        .select_related("benchmark", "owner")
-        .annotate(as_of=Subquery(latest_date))
-        .order_by("code")
-    )
-    as_of_by_id = {p.id: p.as_of for p in portfolios if p.as_of}
-    totals = {
-        row["portfolio"]: row["total"]
-        for row in PositionSnapshot.objects.filter(
-            portfolio__in=as_of_by_id, date__in=set(as_of_by_id.values()), source=DERIVED_SOURCE
+    """The entitled portfolios with their returns, alerts and data completeness,
+    sortable by any column (``?sort=``), net assets and their total in a chosen
+    reporting currency (``?currency=``)."""
+    currencies = {code: code for code in REPORTING_CURRENCIES}
+    try:
+        currency = request.GET.get("currency")
+        if currency is not None and currency not in currencies:
+            raise BadParameter("currency", currency, currencies)
+        sort = sort_parse(request.GET, LIST_COLUMNS, default="code")
+    except BadParameter as error:
+        context = {"error": error, "choices": _choices(request, error.name, error.choices, "")}
+        return render(request, "analytics/portfolio_list_bad_request.html", context, status=400)
+    except SortError as error:
+        return render(
+            request, "analytics/portfolio_list_bad_request.html", {"sort_error": error}, status=400
         )
-        .values("portfolio", "date")
-        .annotate(total=Sum("market_value_base"))
-        if as_of_by_id[row["portfolio"]] == row["date"]
-    }
-    for portfolio in portfolios:
-        portfolio.net_assets_base = totals.get(portfolio.id)  # type: ignore[attr-defined]  # shown by the list
-    return render(request, "analytics/portfolio_list.html", {"portfolios": portfolios})
+    overview = portfolio_overview(user=request.user, reporting_currency=currency)
+    return render(
+        request,
+        "analytics/portfolio_list.html",
+        {
+            "overview": overview,
+            "rows": rows_sorted(overview.rows, LIST_COLUMNS, sort),
+            "headers": sort_headers(request.GET, LIST_COLUMNS, sort),
+            "currencies": _choices(request, "currency", currencies, overview.reporting_currency),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -105,19 +135,54 @@ def _choices(request: HttpRequest, name: str, labels: dict[str, str], active: st
     return result
 
 
+def _as_of(request: HttpRequest, portfolio) -> tuple[dt.date | None, dt.date | None]:
+    """The as-of date asked for (``?as_of=YYYY-MM-DD``; None: the latest) and the
+    portfolio's date with positions on or before it that answers it. A malformed
+    date, or one before the portfolio's first positions, is a bad request."""
+    raw = request.GET.get("as_of")
+    if not raw:
+        return None, None
+    try:
+        asked = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"The as-of date “{raw}” is not a date such as 2024-03-28.") from None
+    answered = selectors.portfolio_latest_position_date(portfolio=portfolio, on_or_before=asked)
+    if answered is None:
+        raise BadRequest(
+            f"{portfolio.code} has no positions on or before {asked.isoformat()}; "
+            "choose a later as-of date."
+        )
+    return asked, answered
+
+
 def _tab_context(request: HttpRequest, portfolio_id: int, tab: str) -> dict:
+    """What every tab shows first: the portfolio, the snapshot of the as-of date
+    (the latest unless ``?as_of=`` picks a past one) and the tab links, which keep
+    the as-of date. A past date without a finished snapshot is queued for
+    computing (never computed in the request) and the page says so."""
     portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
-    view = selectors.portfolio_snapshot(portfolio=portfolio)
+    asked, as_of = _as_of(request, portfolio)
+    view = selectors.portfolio_snapshot(portfolio=portfolio, as_of=as_of)
+    if as_of is not None and view.current_status != SnapshotStatus.DONE:
+        snapshot_request(portfolio=portfolio, as_of=as_of)
+        view = selectors.portfolio_snapshot(portfolio=portfolio, as_of=as_of)
+    keep = f"?{urlencode({'as_of': as_of.isoformat()})}" if as_of else ""
+    latest = selectors.portfolio_latest_position_date(portfolio=portfolio)
     return {
         "portfolio": portfolio,
         "view": view,
         "data": view.section("data") or {},
         "tab": tab,
         "tabs": [
-            {"key": key, "label": label, "url": reverse(name, args=[portfolio.pk])}
+            {"key": key, "label": label, "url": reverse(name, args=[portfolio.pk]) + keep}
             for key, label, name in TABS
         ],
-        "notices": [],
+        "as_of": {"asked": asked, "answered": as_of, "latest": latest},
+        "notices": (
+            [f"No positions on {asked.isoformat()}: showing {as_of.isoformat()}, the date before."]
+            if asked and as_of and asked != as_of
+            else []
+        ),
         "charts": {},
     }
 
@@ -137,11 +202,41 @@ def _with_charts(context: dict, *charts: Chart) -> dict:
 # Overview
 
 
+HOLDINGS_PER_PAGE = 50
+HOLDING_COLUMNS = (
+    SortColumn("identifier", "Instrument"),
+    SortColumn("name", "Name", css="wide-only"),
+    SortColumn("sector", "Sector", lambda h: h.sector or h.asset_class, css="wide-only"),
+    SortColumn("country", "Country", css="wide-only"),
+    SortColumn("currency", "Ccy", css="wide-only"),
+    SortColumn("quantity", "Quantity", numeric=True, css="num wide-only"),
+    SortColumn("price", "Price", numeric=True, css="num wide-only"),
+    SortColumn("value", "Value", lambda h: h.market_value_base, numeric=True, css="num"),
+    SortColumn("weight", "Weight", numeric=True, css="num"),
+)
+
+
 @login_required
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context = _tab_context(request, portfolio_id, "overview")
     portfolio, view, data = context["portfolio"], context["view"], context["data"]
-    context["holdings"] = selectors.portfolio_holdings(portfolio=portfolio)
+    holdings = selectors.portfolio_holdings(portfolio=portfolio)
+    try:
+        sort = sort_parse(request.GET, HOLDING_COLUMNS, default="-value")
+    except SortError as error:
+        return render(
+            request, "analytics/portfolio_list_bad_request.html", {"sort_error": error}, status=400
+        )
+    # Holdings are sorted and paged in memory: weights need every row anyway, and a
+    # portfolio holds at most a few thousand lines.
+    rows = (
+        rows_sorted(holdings.holdings, HOLDING_COLUMNS, sort)
+        if "sort" in request.GET
+        else holdings.holdings  # largest absolute value first (shorts by size)
+    )
+    context["holdings"] = holdings
+    context["holdings_page"] = Paginator(rows, HOLDINGS_PER_PAGE).get_page(request.GET.get("page"))
+    context["holding_headers"] = sort_headers(request.GET, HOLDING_COLUMNS, sort)
     series = view.section("series") or {}
     if series.get("net_assets"):
         _with_charts(
@@ -176,12 +271,52 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 # Performance
 
 
+CUSTOM = "custom"
+
+
+def _custom_start(request: HttpRequest) -> dt.date:
+    """The first return date of a custom metrics window (``?window=custom&start=``);
+    it ends on the snapshot's as-of date (pick a past one with ``as_of``)."""
+    raw = request.GET.get("start", "")
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(
+            f"A custom range needs its first day as a date such as 2023-01-02 (got “{raw}”)."
+        ) from None
+
+
+def _metrics_context(
+    context: dict,
+    request: HttpRequest,
+    metrics: dict,
+    chosen: dict,
+    window: str,
+    labels: dict[str, str],
+) -> None:
+    """The metrics card of one window: a stored one, or a custom range computed by
+    ``period_analysis`` from the stored snapshot's daily series (no data is loaded)."""
+    label = "Custom range" if window == CUSTOM else labels[window]
+    context["window"] = {"key": window, "label": label, **chosen}
+    context["window_choices"] = _choices(request, "window", labels, window)
+    context["custom_start"] = chosen.get("start") if window == CUSTOM else None
+    context["risk_free_label"] = tables.risk_free_label(context["data"], chosen)
+    context["metric_groups"] = tables.metric_groups(
+        metrics,
+        chosen,
+        confidence=CONFIDENCE,
+        window_label=label,
+        risk_free=context["risk_free_label"],
+    )
+    context["has_benchmark"] = chosen.get("benchmark") is not None
+
+
 @login_required
 def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context = _tab_context(request, portfolio_id, "performance")
     labels = {name: tables.WINDOW_LABELS[name] for name in METRIC_WINDOWS}
     try:
-        window = _parameter(request, "window", labels, "SI")
+        window = _parameter(request, "window", {**labels, CUSTOM: "Custom range"}, "SI")
     except BadParameter as error:
         return _bad_request(request, context, error)
     view = context["view"]
@@ -190,7 +325,16 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
 
     metrics = view.section("metrics")
     context["metrics_reason"] = tables.unavailable_reason(metrics)
-    if not context["metrics_reason"]:
+    custom_start = _custom_start(request) if window == CUSTOM else None
+    if not context["metrics_reason"] and custom_start is not None:
+        chosen = period_metrics(
+            view.result, period_slice(view.result, start=custom_start, end=None)
+        )
+        context["metrics_reason"] = tables.unavailable_reason(chosen)
+        if not context["metrics_reason"]:
+            window_labels = {k: v for k, v in labels.items() if k in metrics["windows"]}
+            _metrics_context(context, request, metrics, chosen, CUSTOM, window_labels)
+    elif not context["metrics_reason"]:
         present = metrics["windows"]
         if window not in present:
             context["notices"].append(
@@ -198,13 +342,8 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
                 f"Showing {labels['SI'].lower()} instead."
             )
             window = "SI" if "SI" in present else next(iter(present))
-        chosen = present[window]
-        context["window"] = {"key": window, "label": labels[window], **chosen}
-        context["window_choices"] = _choices(
-            request, "window", {k: v for k, v in labels.items() if k in present}, window
-        )
-        context["metric_groups"] = tables.metric_groups(metrics, chosen, confidence=CONFIDENCE)
-        context["has_benchmark"] = chosen.get("benchmark") is not None
+        window_labels = {k: v for k, v in labels.items() if k in present}
+        _metrics_context(context, request, metrics, present[window], window, window_labels)
 
     calendar = view.section("calendar")
     context["calendar_reason"] = tables.unavailable_reason(calendar)
@@ -237,6 +376,7 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
 
     rolling = view.section("rolling")
     context["rolling_reason"] = tables.unavailable_reason(rolling)
+    context["data_risk_free_label"] = tables.risk_free_label(view.section("data") or {})
     if not context["rolling_reason"]:
         if rolling.get("windows"):
             context["rolling_windows"] = sorted(rolling["windows"], key=int)
@@ -278,6 +418,10 @@ def portfolio_risk(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {**vars(use), "kind": tables.limit_kind(use.metric)}
         for use in selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
     ]
+    if view.snapshot is not None and view.section("risk_values"):
+        context["risk_window_columns"], context["risk_window_rows"] = tables.risk_window_table(
+            view.section("risk_values") or {}
+        )
     context["limits_admin_url"] = (
         _limits_admin_url(request, portfolio) if not context["limits"] else None
     )

@@ -12,6 +12,7 @@ from compliance.models import (
     NotificationPreference,
     Rule,
     RuleResult,
+    TradingPermission,
 )
 
 
@@ -66,3 +67,10 @@ class NotificationAdmin(ReadOnlyAdmin):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ("user", "email_mode")
+
+
+@admin.register(TradingPermission)
+class TradingPermissionAdmin(ReadOnlyAdmin):
+    """Read-only: permissions change through ``rules.trading_permission_set`` (audited)."""
+
+    list_display = ("portfolio", "short_selling", "granted_by", "updated_at")

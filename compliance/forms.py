@@ -26,7 +26,7 @@ class AlertFilterForm(forms.Form):
 
     def __init__(self, *args, rules=(), portfolios=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = [("", "Any rule")] + [(r.id, r.name) for r in rules]
+        self.fields["rule"].choices = [("", "Any rule")] + [(r.id, r.display_name) for r in rules]
         self.fields["portfolio"].choices = [("", "Any portfolio")] + [
             (p.id, p.code) for p in portfolios
         ]

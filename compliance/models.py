@@ -31,6 +31,8 @@ from django.db.models import Q
 
 from analytics.models import Portfolio
 from compliance.engine.kinds import KINDS, KindInfo, RuleKind
+from compliance.engine.remediation import RemediationTimeline
+from compliance.engine.templates import TEMPLATES, remediation_for
 from portal.leases import Leased
 from portal.models import Team
 
@@ -123,6 +125,26 @@ class Rule(models.Model):
         if self.scope == RuleScope.PORTFOLIO and self.portfolio is not None:
             return self.portfolio.code
         return "All portfolios"
+
+    @property
+    def display_name(self) -> str:
+        """The name as pages show it. A template's rule also names its scope: one
+        template applied to five portfolios makes five rules of one name."""
+        if self.template and self.scope != RuleScope.ALL:
+            return f"{self.name} · {self.scope_label}"
+        return self.name
+
+    @property
+    def template_label(self) -> str:
+        """The regulatory template's name ("" for a rule made by hand)."""
+        template = TEMPLATES.get(self.template)
+        return template.name if template else ""
+
+    @property
+    def remediation(self) -> RemediationTimeline | None:
+        """The remediation timeline the rule's template gives its kind (SEC Rule 18f-4's
+        VaR test), or ``None``."""
+        return remediation_for(self.template, self.kind)
 
 
 class EvaluationTrigger(models.TextChoices):
@@ -301,6 +323,18 @@ class Alert(models.Model):
     )
     snoozed_until = models.DateField(null=True, blank=True)
     waiver_reason = models.TextField(blank=True)
+    remediation_escalated_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The business day on which the rule's remediation timeline escalated "
+        "(SEC Rule 18f-4: more than five business days out of compliance).",
+    )
+    remediation_follow_up_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the fund was back in compliance after an escalated remediation: "
+        "the follow-up steps are due.",
+    )
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -329,6 +363,25 @@ class Alert(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.state in (AlertState.ACKNOWLEDGED, AlertState.SNOOZED, AlertState.WAIVED)
+
+
+class TradingPermission(models.Model):
+    """What a portfolio may do beyond the default: ``short_selling`` lets the
+    pre-trade check evaluate sales of more than the portfolio holds (without it,
+    such a sale is refused). A portfolio without a row has no permissions."""
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, related_name="compliance_trading_permission"
+    )
+    short_selling = models.BooleanField(default=False)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        allowed = "allowed" if self.short_selling else "not allowed"
+        return f"{self.portfolio_id} short selling {allowed}"
 
 
 class AlertObservation(models.Model):

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from compliance.models import (
 )
 from compliance.services.alerts import user_can_decide
 from portal.models import AuditEvent, User
+from portal.sorting import SortColumn
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,9 @@ def alert_list_for_user(*, user: User, filters: AlertFilters | None = None) -> Q
     if filters.max_age_days is not None:
         alerts = alerts.filter(opened_on__gte=today - dt.timedelta(days=filters.max_age_days))
     # Breaches first ("breach" sorts before "warning"), then the newest.
-    return alerts.select_related("rule", "portfolio", "assignee", "escalated_to").order_by(
-        "severity", "-opened_on", "-id"
-    )
+    return alerts.select_related(
+        "rule", "rule__portfolio", "rule__team", "portfolio", "assignee", "escalated_to"
+    ).order_by("severity", "-opened_on", "-id")
 
 
 def alert_get_for_user(*, user: User, alert_id: int, decide: bool = False) -> Alert:
@@ -95,9 +96,11 @@ def alerts_get_for_user(*, user: User, alert_ids: list[int], decide: bool = Fals
 
 def alert_history(*, alert: Alert) -> QuerySet[AuditEvent]:
     """The alert's transitions, oldest first (its audit events)."""
-    return AuditEvent.objects.filter(
-        target_type=Alert._meta.label, target_id=str(alert.pk)
-    ).order_by("created_at", "id")
+    return (
+        AuditEvent.objects.filter(target_type=Alert._meta.label, target_id=str(alert.pk))
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
 
 
 def alert_observations(*, alert: Alert) -> QuerySet[AlertObservation]:
@@ -117,6 +120,15 @@ def rule_utilisation_series(
     for result in results.order_by("as_of", "evaluation_id"):
         latest[result.as_of] = result
     return list(latest.values())
+
+
+def alert_last_group(*, alert: Alert) -> tuple[float | None, str]:
+    """The value and the group (instrument, group or listed names) of the alert's
+    last observation; ``(None, "")`` without one."""
+    last = alert.observations.order_by("-as_of").select_related("result").first()
+    if last is None:
+        return None, ""
+    return last.value, last.result.group
 
 
 def alert_causing_holdings(*, alert: Alert) -> tuple[dt.date | None, list[Holding]]:
@@ -200,3 +212,81 @@ def notification_list_for_user(*, user: User) -> QuerySet[Notification]:
         .select_related("alert", "alert__portfolio", "alert__rule", "message")
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class HeadroomRow:
+    """One rule on one portfolio at its latest evaluation.
+
+    ``utilisation`` is value ÷ limit (limit ÷ value for a minimum; 1 is the
+    boundary, larger is worse, ``inf`` a zero limit used); ``headroom`` is the
+    share of the limit still free, ``1 − utilisation`` (negative: beyond the limit
+    by that much); ``headroom_value`` the same in the rule's own units (limit −
+    value for a maximum, value − limit for a minimum; ``None`` without a value)."""
+
+    result: RuleResult
+    rule: Rule
+    portfolio_code: str
+    as_of: dt.date
+    value: float | None
+    limit: float
+    utilisation: float | None
+    status: str
+
+    @property
+    def headroom(self) -> float | None:
+        if self.utilisation is None:
+            return None
+        return 1.0 - self.utilisation
+
+    @property
+    def headroom_value(self) -> float | None:
+        if self.value is None:
+            return None
+        if self.rule.kind_info.direction == "min":
+            return self.value - self.limit
+        return self.limit - self.value
+
+
+def headroom_list_for_user(*, user: User) -> list[HeadroomRow]:
+    """The latest result of every active rule on every portfolio the user may see
+    (the last evaluation of the latest evaluated date), unsorted: the
+    cross-portfolio headroom view."""
+    latest = (
+        RuleResult.objects.filter(rule=OuterRef("rule"), portfolio=OuterRef("portfolio"))
+        .order_by("-as_of", "-evaluation_id")
+        .values("id")[:1]
+    )
+    results = (
+        RuleResult.objects.filter(
+            portfolio__in=portfolio_list_visible_to(user=user), rule__is_active=True
+        )
+        .filter(id=Subquery(latest))
+        .select_related("rule", "rule__portfolio", "rule__team", "portfolio")
+    )
+    return [
+        HeadroomRow(
+            result=result,
+            rule=result.rule,
+            portfolio_code=result.portfolio.code,
+            as_of=result.as_of,
+            value=result.value,
+            limit=result.limit,
+            utilisation=result.utilisation,
+            status=result.status,
+        )
+        for result in results
+    ]
+
+
+HEADROOM_COLUMNS = (
+    SortColumn("rule", "Rule", value=lambda row: row.rule.display_name),
+    SortColumn("portfolio", "Portfolio", value=lambda row: row.portfolio_code),
+    SortColumn("value", "Value", numeric=True, css="num"),
+    SortColumn("limit", "Limit", numeric=True, css="num"),
+    SortColumn("utilisation", "Utilisation", numeric=True, css="num"),
+    SortColumn("headroom", "Headroom", numeric=True, css="num"),
+    SortColumn("as_of", "As of", numeric=True),
+)
+"""The sortable columns of the headroom view (page and API share them)."""
+HEADROOM_DEFAULT_SORT = "-utilisation"

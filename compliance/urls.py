@@ -12,6 +12,7 @@ urlpatterns = [
     path("rules/", views.rule_list, name="rules"),
     path("rules/<int:rule_id>/", views.rule_detail, name="rule-detail"),
     path("pre-trade/", views.pretrade, name="pretrade"),
+    path("headroom/", views.headroom, name="headroom"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications-read"),
 ]

@@ -24,9 +24,11 @@ from compliance.services import alerts as alert_services
 from compliance.services import notifications as notification_services
 from compliance.services import rules as rule_services
 from compliance.services.evaluation.pretrade import pretrade_check
+from compliance.services.remediation import remediation_status
 from portal.authenticated import AuthenticatedHttpRequest
 from portal.models import Role, User
 from portal.origins import RequestOrigin
+from portal.sorting import SortError, rows_sorted, sort_headers, sort_parse
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -117,25 +119,48 @@ ACTIONS: dict[str, tuple[type[Form], str]] = {
 }
 
 
-def _action_form(action: str, *, officers: list[User], data: QueryDict | None = None) -> Form:
+def _action_form(
+    action: str, *, alert: Alert, officers: list[User], data: QueryDict | None = None
+) -> Form:
     if action == "assign":
-        return forms.AssignForm(data, prefix=action, officers=officers)
+        return forms.AssignForm(
+            data, prefix=action, officers=officers, initial={"assignee": alert.assignee_id}
+        )
     form_class, _ = ACTIONS[action]
     return form_class(data, prefix=action)
 
 
+def _people_named(history) -> dict[str, str]:
+    """Full names of the users a history names by username (assignments)."""
+    usernames = {
+        name
+        for event in history
+        for name in (event.details.get("assignee"), event.details.get("previous_assignee"))
+        if name
+    }
+    return {
+        user.username: user.get_full_name() or user.username
+        for user in User.objects.filter(username__in=usernames)
+    }
+
+
 @login_required
 def alert_detail(request: AuthenticatedHttpRequest, alert_id: int) -> HttpResponse:
+    """One alert: its facts, the decisions its state allows (an error is shown at
+    the decision's own form, which the page scrolls to, and summarised at the top),
+    the utilisation chart, the holdings behind it, any regulatory remediation, its
+    observations and history."""
     alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
     officers = _officers_for(alert)
-    action_forms = {name: _action_form(name, officers=officers) for name in ACTIONS}
+    allowed = alert_services.alert_actions_allowed(alert)
+    action_forms = {name: _action_form(name, alert=alert, officers=officers) for name in allowed}
     failed_action = None
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action not in ACTIONS:
             return HttpResponse("Unknown action.", status=400)
         alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id, decide=True)
-        form = _action_form(action, officers=officers, data=request.POST)
+        form = _action_form(action, alert=alert, officers=officers, data=request.POST)
         action_forms[action] = form
         if form.is_valid():
             try:
@@ -159,13 +184,17 @@ def alert_detail(request: AuthenticatedHttpRequest, alert_id: int) -> HttpRespon
         title=f"Utilisation of {alert.rule.name} on {alert.portfolio.code}",
     )
     as_of, causing = selectors.alert_causing_holdings(alert=alert)
+    history = list(selectors.alert_history(alert=alert))
     return render(
         request,
         "compliance/alert_detail.html",
         {
             "alert": alert,
             "observations": selectors.alert_observations(alert=alert),
-            "history": selectors.alert_history(alert=alert),
+            "history": history,
+            "people": _people_named(history),
+            "remediation": remediation_status(alert=alert),
+            "last_group": selectors.alert_last_group(alert=alert),
             "holdings": causing,
             "holdings_as_of": as_of,
             "figure": json.loads(json.dumps(figure, cls=PlotlyJSONEncoder)),
@@ -263,7 +292,7 @@ def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def rule_detail(request: AuthenticatedHttpRequest, rule_id: int) -> HttpResponse:
     rule = selectors.rule_get_for_user(user=request.user, rule_id=rule_id)
-    can_configure = rule_services.user_can_configure_rules(request.user)
+    can_configure = rule_services.user_can_edit_rule(request.user, rule)
     initial = {
         "name": rule.name,
         "limit": rule.limit,
@@ -276,7 +305,7 @@ def rule_detail(request: AuthenticatedHttpRequest, rule_id: int) -> HttpResponse
     status = 200
     if request.method == "POST":
         if not can_configure:
-            raise PermissionDenied("Only administrators and compliance officers configure rules.")
+            raise PermissionDenied("You may not change this rule.")
         if request.POST.get("action") == "deactivate":
             rule_services.rule_deactivate(
                 user=request.user, rule=rule, origin=RequestOrigin.of(request)
@@ -340,6 +369,48 @@ def pretrade(request: AuthenticatedHttpRequest) -> HttpResponse:
             status = 400
     return render(
         request, "compliance/pretrade.html", {"form": form, "result": result}, status=status
+    )
+
+
+HEADROOM_SORT_CHOICES = (
+    ("-utilisation", "Utilisation, highest first"),
+    ("utilisation", "Utilisation, lowest first"),
+    ("headroom", "Headroom, least left first"),
+    ("rule", "Rule, A to Z"),
+    ("portfolio", "Portfolio, A to Z"),
+    ("-as_of", "Evaluated, newest first"),
+)
+"""The sort menu of narrow screens, where the table's headers are hidden."""
+
+
+@login_required
+def headroom(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every active rule on every portfolio the user may see, at its latest
+    evaluation: utilisation and headroom, sortable by any column (``?sort=``, the
+    most used first by default), so what is about to breach is on top."""
+    try:
+        sort = sort_parse(
+            request.GET, selectors.HEADROOM_COLUMNS, default=selectors.HEADROOM_DEFAULT_SORT
+        )
+    except SortError as error:
+        return render(
+            request,
+            "compliance/headroom.html",
+            {"error": str(error), "rows": [], "headers": []},
+            status=400,
+        )
+    rows = rows_sorted(
+        selectors.headroom_list_for_user(user=request.user), selectors.HEADROOM_COLUMNS, sort
+    )
+    return render(
+        request,
+        "compliance/headroom.html",
+        {
+            "rows": rows,
+            "headers": sort_headers(request.GET, selectors.HEADROOM_COLUMNS, sort),
+            "sort": sort.param,
+            "sort_choices": HEADROOM_SORT_CHOICES,
+        },
     )
 
 

@@ -3,7 +3,8 @@
 * ``cell_neutralise``: a CSV or XLSX cell that a spreadsheet would run as a
   formula (OWASP "CSV injection": it starts with ``=``, ``+``, ``-``, ``@``, a
   tab or a carriage return) gets a leading apostrophe, so it shows as text.
-  Numbers such as ``-12.5`` or ``+3`` are left alone: they are data, not formulas.
+  Numbers such as ``-12.5`` or ``+3`` are left alone: they are data, not formulas
+  (unless the caller says the cell is text: then ``+3`` is a name, neutralised too).
 * ``file_sha256`` / ``bytes_sha256``: the hex SHA-256 of a file or of bytes, as
   the audit trail and the checksum header record it.
 * ``download_response_audited``: the response that sends a file (from disk or
@@ -34,10 +35,15 @@ SHA256_HEADER = "X-Content-SHA256"
 HASH_BLOCK_BYTES = 1024 * 1024
 
 
-def cell_neutralise(cell: str) -> str:
+def cell_neutralise(cell: str, *, text: bool = False) -> str:
     """``cell`` with a leading ``'`` when a spreadsheet would run it as a formula
-    (see the module docstring); any other cell, numbers included, unchanged."""
-    if cell[:1] in FORMULA_PREFIXES and not _is_number(cell):
+    (see the module docstring); any other cell, numbers included, unchanged.
+
+    ``text``: the cell belongs to a text column (an instrument's name, say), so a
+    number-looking value such as ``+1`` is text too and gets the apostrophe: a
+    spreadsheet would otherwise read it as the number 1 (or evaluate ``+1``). Leave
+    it false where numbers arrive as strings (the admin's exports)."""
+    if cell[:1] in FORMULA_PREFIXES and (text or not _is_number(cell)):
         return "'" + cell
     return cell
 

@@ -140,6 +140,17 @@ STORAGES = {
     # serves those names compressed with a far-future immutable Cache-Control. A
     # template naming a file that was not collected is an error, never a stale URL.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Files of report runs: a folder under var/ by default; any django-storages
+    # backend in production (e.g. REPORTS_STORAGE_BACKEND=storages.backends.s3.S3Storage
+    # with REPORTS_STORAGE_OPTIONS='{"bucket_name": "reports"}').
+    "reports": {
+        "BACKEND": env.str(
+            "REPORTS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json(
+            "REPORTS_STORAGE_OPTIONS", default={"location": str(VAR_DIR / "reports")}
+        ),
+    },
 }
 # Only with DEBUG (unhashed names, no collectstatic needed) does WhiteNoise also
 # serve straight from the finders.
@@ -150,6 +161,9 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# A report PDF renders in a child process with these limits (reports/renderers/pdf.py).
+REPORT_PDF_TIMEOUT_SECONDS = env.float("REPORT_PDF_TIMEOUT_SECONDS", default=300)
+REPORT_PDF_MEMORY_MB = env.int("REPORT_PDF_MEMORY_MB", default=2048)
 MEDIA_URL = "media/"
 
 _email = env.email_url("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
@@ -244,11 +258,13 @@ LEASE_SECONDS: dict[str, float] = {
     "evaluation": env.float("LEASE_EVALUATION_SECONDS", default=120.0),
     "import": env.float("LEASE_IMPORT_SECONDS", default=120.0),
     "idempotency_key": env.float("LEASE_IDEMPOTENCY_KEY_SECONDS", default=60.0),
+    "report_run": env.float("LEASE_REPORT_RUN_SECONDS", default=300.0),
 }
 
 # --- Analytics ---------------------------------------------------------------
 # Annual risk-free rate for Sharpe, Sortino and friends (0.02 = 2 %), converted per
-# period as (1 + rf)^(1/252) − 1.
+# period as (1 + rf)^(1/252) − 1, for portfolios without a risk-free series
+# (Portfolio.risk_free_factor).
 ANALYTICS_RISK_FREE_RATE = env.float("ANALYTICS_RISK_FREE_RATE", default=0.0)
 # Portfolios per task in the nightly snapshot fan-out.
 SNAPSHOT_CHUNK_SIZE = env.int("SNAPSHOT_CHUNK_SIZE", default=25)
@@ -305,6 +321,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("scope", "level") across apps are named
+    # here, else the schema would name them by a hash and warn.
+    "ENUM_NAME_OVERRIDES": {
+        "RuleScopeEnum": "compliance.models.RuleScope.values",
+        "ReportScopeEnum": "reports.definition.SCOPES",
+        "ReportShareLevelEnum": "reports.models.ShareLevel",
+        "DashboardShareLevelEnum": "dashboards.models.ShareLevel",
+    },
 }
 
 LOGGING = {

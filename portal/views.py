@@ -12,7 +12,7 @@ down.
 
 from http import HTTPStatus
 
-from django.core.exceptions import DisallowedHost
+from django.core.exceptions import BadRequest, DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
@@ -60,8 +60,11 @@ def _error_page(
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """``handler400``: a request the portal could not make sense of."""
-    return _error_page(request, "400.html", HTTPStatus.BAD_REQUEST)
+    """``handler400``: a request the portal could not make sense of. A view that
+    raises ``BadRequest`` with a message (written for users, e.g. "The as-of date
+    must be a date such as 2024-03-28.") has it shown; other causes stay generic."""
+    reason = str(exception) if isinstance(exception, BadRequest) else ""
+    return _error_page(request, "400.html", HTTPStatus.BAD_REQUEST, reason=reason)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

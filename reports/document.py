@@ -56,7 +56,9 @@ class Table:
     by its section's ``key`` (renderers use it for CSV file and sheet names).
     ``rows`` is any iterable of sequences in column order, so a large table can be
     streamed (a renderer iterates it once; :meth:`materialise` first if you need
-    it twice)."""
+    it twice). ``printed`` false marks the data behind a figure of the section (a
+    daily series): the spreadsheet and data formats carry it, the page and the PDF
+    may show the figure alone."""
 
     name: str
     title: str
@@ -64,6 +66,7 @@ class Table:
     rows: Iterable[Sequence[Any]]
     note: str = ""
     chart: SheetChart | None = None
+    printed: bool = True
 
     def materialise(self) -> Table:
         """The same table with its rows as a list (safe to read more than once)."""

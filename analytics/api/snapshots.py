@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.models import RiskLimitMetric
+from analytics.models import DEFAULT_RISK_WINDOWS, RISK_LIMIT_WINDOWS, RiskLimitMetric, RiskWindow
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, user_can_manage_portfolio
 from analytics.services import snapshots
@@ -66,6 +66,8 @@ def _meta(view: selectors.SnapshotView) -> dict:
 class LimitUseSerializer(serializers.Serializer):
     metric = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
+    window = serializers.CharField(help_text="The window the figure is measured on (RiskWindow).")
+    window_label = serializers.CharField()
     limit = serializers.FloatField()
     warning_level = serializers.FloatField()
     value = serializers.FloatField(allow_null=True)
@@ -183,9 +185,23 @@ class PortfolioAnalyticsRefreshApi(APIView):
 
 class RiskLimitInputSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=RiskLimitMetric.choices)
+    window = serializers.ChoiceField(
+        choices=RiskWindow.choices,
+        required=False,
+        help_text="The returns the figure is measured on; omitted: the metric's default window.",
+    )
     limit = serializers.FloatField(min_value=0, help_text="Positive fraction (0.02 = 2 %).")
     warning_level = serializers.FloatField(min_value=0, max_value=1, default=0.9)
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        allowed = RISK_LIMIT_WINDOWS[attrs["metric"]]
+        attrs["window"] = attrs.get("window") or DEFAULT_RISK_WINDOWS[attrs["metric"]]
+        if attrs["window"] not in allowed:
+            raise serializers.ValidationError(
+                {"window": f"{attrs['metric']} is measured on one of: {', '.join(allowed)}"}
+            )
+        return attrs
 
     def validate_limit(self, value: float) -> float:
         if value <= 0:
@@ -218,9 +234,9 @@ class PortfolioRiskLimitsApi(APIView):
             raise PermissionDenied("Only the portfolio's managers may change its risk limits.")
         limits = RiskLimitInputSerializer(data=request.data, many=True)
         limits.is_valid(raise_exception=True)
-        metrics = [row["metric"] for row in limits.validated_data]
+        metrics = [(row["metric"], row["window"]) for row in limits.validated_data]
         if len(set(metrics)) != len(metrics):
-            raise ValidationError({"metric": "each metric may appear once"})
+            raise ValidationError({"metric": "each metric may appear once per window"})
         with transaction.atomic():
             risk_limits_replace(
                 portfolio=portfolio,

@@ -12,6 +12,12 @@ What is real and what is not
   levels with realistic daily volatilities), the portfolios, their trades and
   flows, the people, teams and entitlements. ``numpy.random.default_rng(seed)``
   drives everything, so a given seed always produces identical data.
+* **Benchmarks:** the equity funds are benchmarked to the S&P 500, the NASDAQ
+  Composite or "Global Equity" (the demo's equities, cap-weighted, whose local
+  returns average to the real S&P 500 each day); the multi-asset funds to
+  blends of Global Equity and the demo's government bonds (60/40, or 80/20 for
+  the growth fund). The USD portfolios' Sharpe and Sortino ratios use the real
+  Fama-French RF as their risk-free series.
 
 Modules: ``universe`` (instruments), ``market`` (prices, FX, benchmarks,
 factors; pure numpy/pandas), ``portfolios`` (portfolio specs and the trading

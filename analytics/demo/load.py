@@ -14,7 +14,7 @@ same number of rows in every table; only the audit log grows (one
   (portfolio, user/team).
 * **Time series the demo owns are replaced** inside the same transaction: prices
   and FX rates with ``source="demo"`` (prices only of the instruments this load
-  writes), the returns and weights of the three demo benchmarks, the monthly
+  writes), the returns and weights of the five demo benchmarks, the monthly
   factor returns with ``source="fama-french"``, and the ``source="demo"`` trades
   and cash flows of the demo portfolios. Positions are then re-derived from the
   trades by ``portfolio_positions_rebuild``, which replaces its own
@@ -27,8 +27,8 @@ Nothing the demo does not own is deleted, so a smaller load after a larger one
 instruments and portfolios (with their prices, trades and positions) in place.
 
 Speed: the series are built with numpy/pandas before the first write and stored
-with ``bulk_create`` in large batches, except the two big ones (~750,000 prices
-and ~600,000 position snapshots), which go through
+with ``bulk_create`` in large batches, except the big ones (~750,000 prices,
+~600,000 position snapshots and ~110,000 benchmark weights), which go through
 ``analytics.ingest.bulk_insert.bulk_insert_values`` (``executemany`` on SQLite,
 ``COPY`` on PostgreSQL: about ten times faster than ``bulk_create``). Measured on
 a 2-core machine: about 27 s for a first full load on SQLite, 32 s for a reload
@@ -66,6 +66,7 @@ from analytics.models import (
     PositionSnapshot,
     Price,
     RiskLimitMetric,
+    RiskWindow,
     Trade,
 )
 from analytics.services.positions import (
@@ -96,7 +97,21 @@ BENCHMARKS = {
         "Market-cap-weighted index of the demo's equities in USD (synthetic); "
         "month-end constituent weights.",
     ),
+    "GLOBAL-60-40": (
+        "Global 60/40",
+        "USD",
+        "60 % Global Equity, 40 % the demo's government bonds (equal-weighted), in USD, "
+        "rebalanced daily; month-end constituent weights.",
+    ),
+    "GLOBAL-80-20": (
+        "Global 80/20",
+        "USD",
+        "80 % Global Equity, 20 % the demo's government bonds (equal-weighted), in USD, "
+        "rebalanced daily; month-end constituent weights.",
+    ),
 }
+BLENDS = {"GLOBAL-60-40": 0.6, "GLOBAL-80-20": 0.8}
+"""The equity share of each blended benchmark (the rest is government bonds)."""
 
 COUNTED = [
     Instrument,
@@ -184,6 +199,24 @@ def demo_load(
     global_returns, global_weights = market.global_equity_benchmark(
         universe=universe, closes=closes, usd_per_unit=usd_per_unit, first_fx=first_fx
     )
+    bond_returns, bond_positions = market.government_bond_index(
+        universe=universe, closes=closes, usd_per_unit=usd_per_unit, first_fx=first_fx
+    )
+    benchmark_series = {
+        "SP500": (indices["sp500"], None),
+        "NASDAQ-COMP": (indices["nasdaq"], None),
+        "GLOBAL-EQ": (global_returns, global_weights),
+        **{
+            code: market.blended_benchmark(
+                equity_share=share,
+                equity_returns=global_returns,
+                equity_weights=global_weights,
+                bond_returns=bond_returns,
+                bond_positions=bond_positions,
+            )
+            for code, share in BLENDS.items()
+        },
+    }
     fx_rows = market.fx_rate_rows(usd_per_unit)
     factors = market.factor_returns()
     simulated = [
@@ -217,15 +250,16 @@ def demo_load(
         written = _fx_replace(fx_rows)
         say(f"fx rates: {written} rates")
 
-        benchmarks = _benchmarks_replace(
-            indices, global_returns, global_weights, universe, instrument_ids
-        )
+        benchmarks = _benchmarks_replace(benchmark_series, universe, instrument_ids)
         say(f"benchmarks: {', '.join(benchmarks)}")
         written = factors_replace(factors)
         say(f"factor returns: {written} monthly Fama-French values")
 
         portfolio_rows = _portfolios_upsert(specs, users, benchmarks, calendar)
-        written = _trades_and_flows_replace(trades, flows, portfolio_rows, instrument_ids)
+        traders = {
+            spec.code: users[people.DESK_TRADERS.get(spec.desk, spec.owner)].id for spec in specs
+        }
+        written = _trades_and_flows_replace(trades, flows, portfolio_rows, instrument_ids, traders)
         say(f"portfolios: {len(portfolio_rows)}; trades and flows: {written}")
         grants = people.entitlements_ensure(
             portfolios={spec.code: (portfolio_rows[spec.code], spec.desk) for spec in specs}
@@ -345,12 +379,12 @@ def _fx_replace(fx_rows: pd.DataFrame) -> int:
 
 
 def _benchmarks_replace(
-    indices: pd.DataFrame,
-    global_returns: pd.Series,
-    global_weights: pd.DataFrame,
+    series: dict[str, tuple[pd.Series, pd.DataFrame | None]],
     universe: pd.DataFrame,
     instrument_ids: dict[str, int],
 ) -> dict[str, Benchmark]:
+    """Store every benchmark's daily returns and, where it has them, its month-end
+    constituent weights (columns: universe row positions)."""
     benchmarks = {}
     for code, (name, currency, description) in BENCHMARKS.items():
         benchmarks[code], _ = Benchmark.objects.update_or_create(
@@ -358,38 +392,33 @@ def _benchmarks_replace(
         )
     BenchmarkReturn.objects.filter(benchmark__in=benchmarks.values()).delete()
     BenchmarkWeight.objects.filter(benchmark__in=benchmarks.values()).delete()
-    series = {
-        "SP500": indices["sp500"],
-        "NASDAQ-COMP": indices["nasdaq"],
-        "GLOBAL-EQ": global_returns,
-    }
     BenchmarkReturn.objects.bulk_create(
         [
             BenchmarkReturn(benchmark=benchmarks[code], date=day.date(), value=float(value))
-            for code, returns in series.items()
+            for code, (returns, _) in series.items()
             for day, value in returns.items()
         ],
         batch_size=BATCH_SIZE,
     )
-    column_ids = [
-        instrument_ids[universe["identifier"].iloc[row]] for row in global_weights.columns
-    ]
-    BenchmarkWeight.objects.bulk_create(
-        [
-            BenchmarkWeight(
-                benchmark=benchmarks["GLOBAL-EQ"],
-                instrument_id=instrument_id,
-                date=day.date(),
-                weight=weight,
-            )
-            for day, weights in zip(
-                global_weights.index, global_weights.to_numpy().tolist(), strict=True
-            )
-            for instrument_id, weight in zip(column_ids, weights, strict=True)
-        ],
-        batch_size=BATCH_SIZE,
+    # ~110,000 rows for the weighted benchmarks: plain tuples (see bulk_insert_values).
+    bulk_insert_values(
+        BenchmarkWeight,
+        ["benchmark", "instrument", "date", "weight"],
+        (
+            (benchmarks[code].id, instrument_id, day.date(), weight)
+            for code, (_, weights) in series.items()
+            if weights is not None
+            for instrument_id, day, weight in _weight_rows(weights, universe, instrument_ids)
+        ),
     )
     return benchmarks
+
+
+def _weight_rows(weights: pd.DataFrame, universe: pd.DataFrame, instrument_ids: dict[str, int]):
+    column_ids = [instrument_ids[universe["identifier"].iloc[row]] for row in weights.columns]
+    for day, row in zip(weights.index, weights.to_numpy().tolist(), strict=True):
+        for instrument_id, weight in zip(column_ids, row, strict=True):
+            yield instrument_id, day, weight
 
 
 def factors_replace(factors: pd.DataFrame) -> int:
@@ -406,27 +435,35 @@ def factors_replace(factors: pd.DataFrame) -> int:
     return len(factors)
 
 
-DEMO_RISK_LIMITS = {
-    RiskLimitMetric.VAR_95: 0.02,
-    RiskLimitMetric.VOLATILITY: 0.20,
-    RiskLimitMetric.TRACKING_ERROR: 0.08,
-    RiskLimitMetric.MAX_DRAWDOWN: 0.25,
-    RiskLimitMetric.GROSS_EXPOSURE: 1.0,
-    RiskLimitMetric.TOP10_WEIGHT: 0.40,
-    RiskLimitMetric.LARGEST_POSITION: 0.05,
-}
+DEMO_RISK_LIMITS = [
+    {"metric": RiskLimitMetric.VAR_95, "window": RiskWindow.LAST_500_DAYS, "limit": 0.02},
+    {"metric": RiskLimitMetric.VOLATILITY, "window": RiskWindow.ONE_YEAR, "limit": 0.20},
+    {"metric": RiskLimitMetric.TRACKING_ERROR, "window": RiskWindow.ONE_YEAR, "limit": 0.08},
+    # Drawdown limits on current risk: the fall from the last year's peak and from
+    # the all-time peak, not a drawdown that has since recovered.
+    {"metric": RiskLimitMetric.MAX_DRAWDOWN, "window": RiskWindow.ONE_YEAR, "limit": 0.20},
+    {
+        "metric": RiskLimitMetric.CURRENT_DRAWDOWN,
+        "window": RiskWindow.SINCE_INCEPTION,
+        "limit": 0.15,
+    },
+    {"metric": RiskLimitMetric.GROSS_EXPOSURE, "window": RiskWindow.AS_OF, "limit": 1.0},
+    {"metric": RiskLimitMetric.TOP10_WEIGHT, "window": RiskWindow.AS_OF, "limit": 0.40},
+    {"metric": RiskLimitMetric.LARGEST_POSITION, "window": RiskWindow.AS_OF, "limit": 0.05},
+]
+"""The house limits of every demo portfolio, each with the window it applies to."""
+
+RISK_FREE_FACTOR = "RF"
+"""The Fama-French one-month US Treasury bill rate: the USD portfolios' risk-free
+series. The demo ships no euro or sterling bill rates, so the EUR and GBP
+portfolios keep the constant ``ANALYTICS_RISK_FREE_RATE``, which their pages state."""
 
 
 def _risk_limits_replace(portfolios) -> int:
     """The same house limits on every demo portfolio (warn at 90 %)."""
     written = 0
     for portfolio in portfolios:
-        written += len(
-            risk_limits_replace(
-                portfolio=portfolio,
-                limits=[{"metric": m, "limit": v} for m, v in DEMO_RISK_LIMITS.items()],
-            )
-        )
+        written += len(risk_limits_replace(portfolio=portfolio, limits=DEMO_RISK_LIMITS))
     return written
 
 
@@ -443,10 +480,21 @@ def _portfolios_upsert(specs, users, benchmarks, calendar) -> dict[str, Portfoli
                 "inception_date": inception,
                 "owner": users[spec.owner],
                 "strategy": spec.strategy,
+                "risk_free_factor": RISK_FREE_FACTOR if spec.base_currency == "USD" else "",
                 "is_active": True,
             },
         )
     return rows
+
+
+def _trader_id(row, portfolio_rows: dict[str, Portfolio], traders: dict[str, int]) -> int | None:
+    """Who executed a demo trade: none for an FX spot deal (no strategy), the
+    desk's trader for a rebalancing trade, else the portfolio's manager."""
+    if not row.strategy:
+        return None
+    if row.strategy == "rebalance":
+        return traders[row.portfolio]
+    return portfolio_rows[row.portfolio].owner_id
 
 
 def _trades_and_flows_replace(
@@ -454,7 +502,11 @@ def _trades_and_flows_replace(
     flows: pd.DataFrame,
     portfolio_rows: dict[str, Portfolio],
     instrument_ids: dict[str, int],
+    traders: dict[str, int],
 ) -> int:
+    """Replace the demo's trades and flows. ``traders`` maps a portfolio code to
+    the user who executes its rebalancing trades (the portfolio manager, its
+    owner, executes the others: the decisions of a sleeve)."""
     portfolio_ids = {code: portfolio.id for code, portfolio in portfolio_rows.items()}
     Trade.objects.filter(portfolio_id__in=portfolio_ids.values(), source=DEMO_SOURCE).delete()
     CashFlow.objects.filter(portfolio_id__in=portfolio_ids.values(), source=DEMO_SOURCE).delete()
@@ -472,6 +524,8 @@ def _trades_and_flows_replace(
                 currency=row.currency,
                 external_id=row.external_id,
                 source=DEMO_SOURCE,
+                strategy=row.strategy,
+                trader_id=_trader_id(row, portfolio_rows, traders),
             )
             for row in trades.itertuples(index=False)
         ],

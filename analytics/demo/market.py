@@ -13,7 +13,7 @@ numpy/pandas: nothing here touches the database.
   negative equity beta; index ETFs track the real S&P 500 / NASDAQ returns.
 * FX rates (**synthetic**): seeded random walks of the logarithm of EURUSD,
   GBPUSD, USDCHF, USDJPY and USDCAD from their end-2012 levels (1.32, 1.63, 0.92,
-  86.8, 0.99) with realistic daily volatilities (0.38–0.6 %) and a weak pull back
+  86.8, 0.99) with realistic daily volatilities (0.40–0.58 %) and a weak pull back
   towards the start level (a half-life of about a year) so that six years later
   the rates are still in realistic ranges. Cross rates (EURGBP, EURJPY,
   GBPCHF, ...) are derived from the USD legs, so they are free of triangular
@@ -21,6 +21,11 @@ numpy/pandas: nothing here touches the database.
 * Benchmarks: the S&P 500 and NASDAQ Composite daily total returns are the real
   'Adj Close' changes; "Global Equity" is the market-cap-weighted return, in USD,
   of the demo's equities (constant shares outstanding, so it is a price index).
+  The equities' local returns are anchored so that their cap-weighted mean is the
+  real S&P 500 each day: the index differs from the S&P 500 by its currencies and
+  by the drift of its weights, and falls in 2018 as the S&P 500 did. The blended
+  benchmarks of the multi-asset funds mix "Global Equity" or the S&P 500 with the
+  demo's government bonds, rebalanced daily (see ``blended_benchmark``).
 * Factors: the real monthly Fama-French Mkt-RF, SMB, HML and RF, as fractions.
 """
 
@@ -34,13 +39,15 @@ import pandas as pd
 FIRST_DAY = "2013-01-02"
 LAST_DAY = "2018-12-31"
 
-# Level on 2012-12-31 and daily volatility of each USD leg (base, quote).
+# Level on 2012-12-31 and daily volatility of each USD leg (base, quote): about the
+# realised daily volatility of 2013-2018 (EUR/USD about 0.5 %, so a month's move
+# is about 2.2 % (0.47 % × √21) and one beyond 5 % a rare tail).
 FX_LEGS = {
-    ("EUR", "USD"): (1.3194, 0.0055),
-    ("GBP", "USD"): (1.6255, 0.0052),
-    ("USD", "CHF"): (0.9155, 0.0060),
-    ("USD", "JPY"): (86.75, 0.0060),
-    ("USD", "CAD"): (0.9921, 0.0038),
+    ("EUR", "USD"): (1.3194, 0.0047),
+    ("GBP", "USD"): (1.6255, 0.0050),
+    ("USD", "CHF"): (0.9155, 0.0052),
+    ("USD", "JPY"): (86.75, 0.0058),
+    ("USD", "CAD"): (0.9921, 0.0040),
 }
 # Crosses stored so that EUR- and GBP-based portfolios find a direct or inverse
 # pair for every currency they hold.
@@ -165,6 +172,7 @@ def simulate_closes(
     twins = universe["twin_of"].to_numpy()
     for position in np.flatnonzero(twins >= 0):
         returns[:, position] = returns[:, twins[position]] + rng.normal(0, 0.002, days)
+    returns = _anchored_on_the_market(returns, universe, market)
 
     follows = universe["follows"].to_numpy()
     bonds = follows == "bond"
@@ -181,6 +189,28 @@ def simulate_closes(
     growth = np.cumprod(1.0 + np.clip(returns, -0.5, 1.0), axis=0)
     closes = np.round(universe["first_price"].to_numpy() * growth, PRICE_DECIMALS)
     return pd.DataFrame(closes, index=indices.index)
+
+
+def _anchored_on_the_market(
+    returns: np.ndarray, universe: pd.DataFrame, market: np.ndarray
+) -> np.ndarray:
+    """The equities' local returns shifted each day by one common amount so that their
+    cap-weighted mean (weights: the market caps on 2012-12-31) is the real S&P 500
+    return that day.
+
+    Without it the shared sector and country factors, the drifts and the betas
+    (cap-weighted mean about 0.95) add up to a market of their own: the demo's
+    "Global Equity" index rose in 2018 while the S&P 500 it is built on fell 6.2 %.
+    The shift moves no stock against another, so dispersion, sector and country
+    effects are kept.
+    """
+    equities = universe["follows"].to_numpy() == "equity"
+    caps = universe["market_cap_usd"].to_numpy(dtype=np.float64)[equities]
+    weights = caps / caps.sum()
+    residual = returns[:, equities] @ weights - market
+    shifted = returns.copy()
+    shifted[:, equities] -= residual[:, None]
+    return shifted
 
 
 def global_equity_benchmark(
@@ -215,6 +245,43 @@ def global_equity_benchmark(
         caps[rows] / total[rows, None], index=month_end.to_numpy(), columns=equities
     )
     return returns, weights
+
+
+def government_bond_index(
+    *, universe: pd.DataFrame, closes: pd.DataFrame, usd_per_unit: pd.DataFrame, first_fx: pd.Series
+) -> tuple[pd.Series, np.ndarray]:
+    """Daily returns (USD) of an equal-weighted index of the demo's government bonds
+    (the fixed-income rows), rebalanced to equal weights every day, and the
+    universe row positions of those bonds. The first day's return is measured from
+    the bonds' first prices at the 2012-12-31 rates."""
+    bonds = np.flatnonzero(universe["asset_class"].to_numpy() == "fixed_income")
+    currencies = universe["currency"].to_numpy()[bonds]
+    in_usd = closes.iloc[:, bonds].to_numpy() * usd_per_unit[currencies].to_numpy()
+    first = universe["first_price"].to_numpy()[bonds] * first_fx[currencies].to_numpy()
+    previous = np.vstack([first, in_usd[:-1]])
+    return pd.Series((in_usd / previous - 1.0).mean(axis=1), index=closes.index), bonds
+
+
+def blended_benchmark(
+    *,
+    equity_share: float,
+    equity_returns: pd.Series,
+    equity_weights: pd.DataFrame,
+    bond_returns: pd.Series,
+    bond_positions: np.ndarray,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """A blend of the equity index and the government bond index, rebalanced daily to
+    ``equity_share`` (e.g. 0.6 for 60/40): each day's return is
+    ``share × equity + (1 − share) × bonds``. Its month-end weights are the equity
+    index's scaled by the share plus the bonds' equal weights scaled by the rest
+    (columns: universe row positions, as :func:`global_equity_benchmark`)."""
+    returns = equity_share * equity_returns + (1.0 - equity_share) * bond_returns
+    bonds = pd.DataFrame(
+        (1.0 - equity_share) / len(bond_positions),
+        index=equity_weights.index,
+        columns=bond_positions,
+    )
+    return returns, pd.concat([equity_weights * equity_share, bonds], axis=1)
 
 
 def first_fx_levels() -> pd.Series:

@@ -50,6 +50,9 @@ TEAMS = {
 }
 
 DESK_TEAMS = {"equity": "Equity desk", "multi_asset": "Multi-asset desk"}
+# Who executes a desk's rebalancing trades (a desk without one: each portfolio's
+# manager); the portfolio managers execute their sleeves' own trades.
+DESK_TRADERS = {"equity": "trader"}
 # The portfolio that ``pm`` may view outside the equity desk.
 PM_EXTRA_VIEW = "MA-BALANCED-EUR"
 

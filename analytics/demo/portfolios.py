@@ -12,8 +12,15 @@ How a portfolio trades
   and at quarterly rebalances one equity may be replaced by another. Some
   rebalance days also bring a subscription or a redemption (−8 % to +12 % of
   the value), always on a rebalance day so that the trades absorb it.
-* Trades are executed at that day's close, in whole units, with fees of 5 bp of
-  the notional (rounded to cents) in the trade's currency.
+* Trades are executed near that day's close, in whole units, with fees of 5 bp
+  of the notional (rounded to cents) in the trade's currency. The execution
+  slippage is deterministic (a hash of portfolio, instrument and day, drawing no
+  random number): −2 to +8 bp, positive a cost (a buy above the close, a sale
+  below it).
+* Every equity and bond trade carries a strategy tag: ``rebalance`` for a trade
+  that brings a holding back to its target weight, else the holding's sleeve
+  (``momentum`` or ``value`` for an equity, by a hash of its identifier;
+  ``allocation`` for bonds and ETFs). FX spot deals carry none.
 * Buys are sized from the available cash: when skipped small sells would leave
   too little cash, the buys are scaled down, so cash never goes negative.
 * Foreign-currency trades are funded by FX spot deals booked as trades of the
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +44,7 @@ FEE_RATE = 0.0005
 REBALANCE_BAND = 0.08
 CASH_TARGET = 0.02
 CASH_FLOOR = 0.002  # of the value: what sizing keeps back for fees and rounding
+SLIPPAGE_BPS = (-2, 8)  # execution slippage range, positive a cost
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ PORTFOLIOS = [
         "MA-BALANCED-EUR",
         "Balanced Multi-Asset (EUR)",
         "EUR",
-        "GLOBAL-EQ",
+        "GLOBAL-60-40",
         dt.date(2013, 4, 2),
         "Global equities, government bonds and ETFs, balanced",
         "multi_asset",
@@ -112,7 +121,7 @@ PORTFOLIOS = [
         "MA-GROWTH-GBP",
         "Multi-Asset Growth (GBP)",
         "GBP",
-        "GLOBAL-EQ",
+        "GLOBAL-80-20",
         dt.date(2013, 9, 2),
         "Growth-oriented multi-asset: mostly global equities",
         "multi_asset",
@@ -156,7 +165,7 @@ PORTFOLIOS = [
         "MA-INCOME-USD",
         "Multi-Asset Income (USD)",
         "USD",
-        "SP500",
+        "GLOBAL-60-40",
         dt.date(2013, 10, 1),
         "Income: defensive equities, government bonds, bond ETFs",
         "multi_asset",
@@ -200,7 +209,7 @@ PORTFOLIOS = [
         "MA-CONSERVATIVE-EUR",
         "Conservative Multi-Asset (EUR)",
         "EUR",
-        "GLOBAL-EQ",
+        "GLOBAL-60-40",
         dt.date(2013, 12, 2),
         "Capital preservation: bonds first, some equities",
         "multi_asset",
@@ -284,6 +293,20 @@ def _target_weights(spec: PortfolioSpec, universe: pd.DataFrame, rng) -> np.ndar
     return weights * (1.0 - CASH_TARGET) / weights.sum()
 
 
+def _slippage_bps(portfolio: str, identifier: str, day: dt.date) -> int:
+    """The demo's execution slippage of a trade in basis points (positive a
+    cost), from a hash so that it draws no random number."""
+    low, high = SLIPPAGE_BPS
+    return low + zlib.crc32(f"{portfolio}:{identifier}:{day}".encode()) % (high - low + 1)
+
+
+def _sleeve(identifier: str, is_equity: bool) -> str:
+    """The strategy a holding belongs to (see the module docstring)."""
+    if not is_equity:
+        return "allocation"
+    return ("momentum", "value")[zlib.crc32(identifier.encode()) % 2]
+
+
 def simulate_portfolio(
     *,
     spec: PortfolioSpec,
@@ -352,8 +375,9 @@ def simulate_portfolio(
         trade = (delta != 0) & ((number == 0) | (weights == 0) | drift)
         sells = trade & (delta < 0)
         buys = trade & (delta > 0)
-        proceeds = float((-delta[sells] * unit_value[sells]).sum()) * (1 - FEE_RATE)
-        cost = float((delta[buys] * unit_value[buys]).sum()) * (1 + FEE_RATE)
+        worst = SLIPPAGE_BPS[1] / 10_000
+        proceeds = float((-delta[sells] * unit_value[sells]).sum()) * (1 - FEE_RATE - worst)
+        cost = float((delta[buys] * unit_value[buys]).sum()) * (1 + FEE_RATE + worst)
         cash_value = sum(
             amount * usd[fx_column[c]] / usd[fx_column[base]] for c, amount in cash.items()
         )
@@ -364,15 +388,19 @@ def simulate_portfolio(
 
         for row in np.flatnonzero(sells | buys):
             units = abs(float(delta[row]))
-            notional = units * float(price[row])
-            fees = round(notional * FEE_RATE, 2)
             side = "buy" if delta[row] > 0 else "sell"
+            slippage = _slippage_bps(spec.code, identifiers[row], day) / 10_000
+            fill = round(float(price[row]) * (1 + slippage if side == "buy" else 1 - slippage), 6)
+            notional = units * fill
+            fees = round(notional * FEE_RATE, 2)
             currency = currencies[row]
             cash[currency] = cash.get(currency, 0.0) + (-notional if side == "buy" else notional)
             cash[currency] -= fees
+            rebalancing = number > 0 and weights[row] > 0 and quantity[row] != 0
+            strategy = "rebalance" if rebalancing else _sleeve(identifiers[row], is_equity[row])
             quantity[row] += delta[row]
             trades.append(
-                (identifiers[row], day, settle(t), side, units, float(price[row]), fees, currency)
+                (identifiers[row], day, settle(t), side, units, fill, fees, currency, strategy)
             )
 
         # FX spot deals bring every foreign balance back to (just above) zero.
@@ -390,7 +418,7 @@ def simulate_portfolio(
             signed = units if side == "buy" else -units
             cash[currency] += signed
             cash[base] = cash.get(base, 0.0) - signed * rate
-            trades.append((f"CASH-{currency}", day, settle(t), side, units, rate, 0.0, base))
+            trades.append((f"CASH-{currency}", day, settle(t), side, units, rate, 0.0, base, ""))
 
     trades_frame = pd.DataFrame(
         trades,
@@ -403,6 +431,7 @@ def simulate_portfolio(
             "price",
             "fees",
             "currency",
+            "strategy",
         ],
     )
     trades_frame.insert(0, "portfolio", spec.code)

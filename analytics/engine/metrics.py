@@ -31,7 +31,7 @@ METRICS: dict[str, str] = {
     "cumulative_return": "linked return over the whole history, ∏(1 + r) − 1",
     "cagr": "compound annual growth rate, (1 + cumulative)^(N / n_obs) − 1, always annualised",
     "annual_volatility": "std (ddof 1) × √N",
-    "sharpe": "mean(r − rf) / std(r − rf) × √N",
+    "sharpe": "mean(r − rf) / std(r − rf) × √N, rf per period (constant or a series)",
     "sortino": "mean(r − rf) × N / downside deviation (target rf)",
     "downside_deviation": "√mean(min(r − rf, 0)²) over all observations × √N",
     "calmar": "cagr / |max_drawdown| (null without a drawdown)",
@@ -95,6 +95,7 @@ def metric_table(
     benchmark: pd.Series,
     *,
     risk_free: float = 0.0,
+    risk_free_returns: pd.Series | None = None,
     periods_per_year: int = 252,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
@@ -102,6 +103,12 @@ def metric_table(
 
     ``returns`` holds simple periodic returns, dates × portfolios; ``benchmark`` the benchmark's
     returns on the same dates. ``risk_free`` is annual; ``confidence`` is the VaR confidence.
+    ``risk_free_returns``, when given, replaces ``risk_free``: the risk-free return of each
+    period (a fraction per period, not annual) on the same dates as ``returns``. Sharpe,
+    Sortino, the downside deviation and Omega are then computed on the periodic excess
+    returns ``r_t − rf_t`` (Sharpe's spread is the excess return's, ddof 1), and alpha
+    subtracts the mean periodic risk-free return of each portfolio's dates (beta is the raw
+    returns' beta).
     Raises :class:`ReturnsDataError` for input that would give wrong numbers (module docstring).
 
     Columns are computed together; the only loop is over distinct inception dates (usually one),
@@ -119,6 +126,13 @@ def metric_table(
     bench = benchmark.to_numpy(dtype=np.float64)
     groups = _inceptions(values)
     _check_benchmark_covers(returns, bench, groups)
+    rates: np.ndarray | None = None
+    if risk_free_returns is not None:
+        if not risk_free_returns.index.equals(returns.index):
+            raise ReturnsDataError("risk-free dates differ from the portfolios' dates")
+        rates = risk_free_returns.to_numpy(dtype=np.float64)
+        if not np.isfinite(rates).all():
+            raise ReturnsDataError("the risk-free series has a missing or infinite value")
     rate = periodic_rate(risk_free, periods_per_year)
     table = np.empty((returns.shape[1], len(METRICS)))
     for group in groups:
@@ -127,7 +141,11 @@ def metric_table(
             # Columns stay contiguous (dates run down each column), as in the frame's memory.
             block = values.T[columns, group.first_row :].T
             metrics = _block_metrics(
-                block, bench[group.first_row :], rate, periods_per_year, confidence
+                block,
+                bench[group.first_row :],
+                rate if rates is None else rates[group.first_row :],
+                periods_per_year,
+                confidence,
             )
             table[columns] = np.column_stack([metrics[name] for name in METRICS])
     result = pd.DataFrame(table, index=returns.columns, columns=list(METRICS))
@@ -231,11 +249,14 @@ def _check_benchmark_covers(
 def _block_metrics(
     block: np.ndarray,
     bench: np.ndarray,
-    rate: float,
+    rate: float | np.ndarray,
     periods_per_year: int,
     confidence: float,
 ) -> dict[str, np.ndarray]:
-    """All metrics of a dense (T, P) block of returns without missing values."""
+    """All metrics of a dense (T, P) block of returns without missing values.
+
+    ``rate`` is the risk-free return per period: one number, or one per date (T,).
+    """
     n, portfolios = block.shape
     # Two (T, P) work arrays serve every step in turn: fresh arrays of this size would each cost
     # page faults comparable to the arithmetic done in them. Column-major views suit the
@@ -244,7 +265,21 @@ def _block_metrics(
     by_column = (first.T, second.T)
     by_date = (first.reshape(n, portfolios), second.reshape(n, portfolios))
     moments = ratios.sample_moments(block, scratch=by_column)
-    shortfall = ratios.shortfall_sums(block, rate, scratch=by_column[0])
+    if isinstance(rate, np.ndarray):
+        # A risk-free return per date: the ratios over rf are the excess returns' ratios
+        # over 0, and the mean rate is what a linear statistic (alpha) subtracts.
+        excess = block - rate[:, np.newaxis]
+        sharpe = ratios.sharpe_from_moments(
+            ratios.sample_moments(excess, scratch=by_column), 0.0, periods_per_year
+        )
+        shortfall = ratios.shortfall_sums(excess, 0.0, scratch=by_column[0])
+        mean_rate = float(rate.mean())
+        excess_mean = moments.mean - mean_rate
+        del excess
+    else:
+        sharpe = ratios.sharpe_from_moments(moments, rate, periods_per_year)
+        shortfall = ratios.shortfall_sums(block, rate, scratch=by_column[0])
+        mean_rate, excess_mean = rate, moments.mean - rate
     downside = shortfall.downside_deviation(periods_per_year)
     with np.errstate(divide="ignore"):  # a −100 % return is log(0) = −inf
         log_growth = np.log1p(block, out=by_column[1])
@@ -273,11 +308,11 @@ def _block_metrics(
         "cumulative_return": cumulative,
         "cagr": cagr,
         "annual_volatility": moments.std * np.sqrt(periods_per_year),
-        "sharpe": ratios.sharpe_from_moments(moments, rate, periods_per_year),
-        "sortino": ratios.sortino_from_parts(moments.mean, downside, rate, periods_per_year),
+        "sharpe": sharpe,
+        "sortino": ratios.sortino_from_parts(excess_mean, downside, 0.0, periods_per_year),
         "downside_deviation": downside,
         "calmar": ratios.calmar_from_parts(cagr, deepest),
-        "omega": shortfall.omega(moments.mean),
+        "omega": shortfall.omega(excess_mean + shortfall.target),
         "max_drawdown": deepest,
         "max_drawdown_duration": drawdown.durations_from_curve(curve),
         "skew": moments.skew,
@@ -290,7 +325,7 @@ def _block_metrics(
         "var_cornish_fisher": var.cornish_fisher_var_from_moments(moments, confidence),
         "beta": slope,
         "alpha": relative.alpha_from_parts(
-            moments.mean, float(bench.mean()), slope, rate, periods_per_year
+            moments.mean, float(bench.mean()), slope, mean_rate, periods_per_year
         ),
         "correlation": relative.correlation_from_parts(
             co_moment, spread, float(np.sqrt(centred @ centred))

@@ -267,9 +267,18 @@ def rolling_sharpe(
     window: int,
     risk_free: float = 0.0,
     periods_per_year: int = 252,
+    *,
+    risk_free_returns: pd.Series | None = None,
 ) -> pd.Series | pd.DataFrame:
-    """Annualised Sharpe ratio (as :func:`sharpe_ratio`) over each trailing window."""
-    excess = returns - periodic_rate(risk_free, periods_per_year)
+    """Annualised Sharpe ratio (as :func:`sharpe_ratio`) over each trailing window.
+
+    ``risk_free_returns`` (per period, aligned on the returns' dates by label) replaces the
+    annual ``risk_free``: the ratio is then that of the periodic excess returns ``r_t − rf_t``.
+    """
+    if risk_free_returns is not None:
+        excess = returns.sub(risk_free_returns.reindex(returns.index), axis=0)
+    else:
+        excess = returns - periodic_rate(risk_free, periods_per_year)
     rolling = excess.rolling(window, min_periods=window)
     return rolling.mean() / rolling.std(ddof=1) * np.sqrt(periods_per_year)
 

@@ -65,6 +65,39 @@ def periodic_rate(annual_rate: float, periods_per_year: int) -> float:
     return rate
 
 
+def daily_rates_from_monthly(monthly_rates: pd.Series, dates: pd.DatetimeIndex) -> pd.Series:
+    """The risk-free return of each of ``dates`` from monthly rates.
+
+    ``monthly_rates`` holds each month's rate as a fraction for the month (the Fama-French
+    ``RF`` convention), indexed by monthly periods (or any date in the month). Every weekday
+    of month m earns ``(1 + R_m)^(1 / W_m) − 1``, W_m the number of weekdays (Monday to Friday)
+    in that month, so the month's weekdays compound to R_m whichever of them the returns are
+    measured on. Dates after the last month carry its rate forward (a published series lags
+    by a month or two); dates before the first month are NaN. The result is indexed by
+    ``dates`` and named ``risk_free``.
+    """
+    if len(monthly_rates) == 0:
+        return pd.Series(np.nan, index=dates, name="risk_free")
+    index = monthly_rates.index
+    months = index if isinstance(index, pd.PeriodIndex) else pd.DatetimeIndex(index).to_period("M")
+    rates = pd.Series(monthly_rates.to_numpy(dtype=np.float64), index=months).sort_index()
+    rates = rates[~rates.index.duplicated(keep="last")]
+    wanted = pd.DatetimeIndex(dates).to_period("M")
+    covering = pd.period_range(rates.index[0], max(rates.index[-1], wanted.max()), freq="M")
+    filled = rates.reindex(covering).ffill()
+    weekdays = pd.Series(
+        [
+            np.busday_count(m.start_time.date(), (m.end_time + pd.Timedelta(days=1)).date())
+            for m in covering
+        ],
+        index=covering,
+        dtype=np.float64,
+    )
+    per_day = (1.0 + filled) ** (1.0 / weekdays) - 1.0
+    values = per_day.reindex(wanted).to_numpy()
+    return pd.Series(values, index=dates, name="risk_free")
+
+
 def cumulative_return(returns: ArrayLike) -> float | np.ndarray | pd.Series:
     """Linked (compounded) return of each column over its whole history: ``∏(1 + r) − 1``."""
     matrix, shape_result = as_matrix(returns)

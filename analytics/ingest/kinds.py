@@ -97,6 +97,7 @@ class Context:
     portfolio_ids: dict[str, int] = field(default_factory=dict)
     portfolio_currencies: dict[str, str] = field(default_factory=dict)  # base currency
     isin_owner: dict[str, str] = field(default_factory=dict)  # isin -> identifier
+    user_ids: dict[str, int] = field(default_factory=dict)  # username -> id (active users)
 
 
 class _Checker:
@@ -383,6 +384,8 @@ class TradesSpec(KindSpec):
         "fees",
         "currency",
         "external_id",
+        "trader",
+        "strategy",
     )
     required = ("portfolio", "instrument", "trade_date", "side", "quantity", "price", "external_id")
     db_columns = (
@@ -396,6 +399,8 @@ class TradesSpec(KindSpec):
         "fees",
         "currency",
         "external_id",
+        "trader",
+        "strategy",
         "source",
     )
     natural_key = ("source", "external_id")
@@ -436,6 +441,16 @@ class TradesSpec(KindSpec):
             currency != "", check.raw("instrument").map(context.instrument_currencies)
         )
         external_id = check.text("external_id", required=True, max_length=64)
+        # The trader is named by username (optional); the strategy is a short tag,
+        # stored in lower case so that "Momentum" and "momentum" are one strategy.
+        trader_name = check.raw("trader")
+        trader = trader_name.map(context.user_ids)
+        check.flag(
+            trader.isna() & (trader_name != ""),
+            "trader",
+            lambda v: f"unknown trader {v!r} (expected the username of an active user)",
+        )
+        strategy = check.text("strategy", required=False, max_length=32).str.lower()
         return pd.DataFrame(
             {
                 "portfolio_id": portfolio,
@@ -448,6 +463,8 @@ class TradesSpec(KindSpec):
                 "fees": fees.fillna("0"),
                 "currency": currency,
                 "external_id": external_id,
+                "trader_id": trader.astype("Int64"),
+                "strategy": strategy,
                 "source": context.source,
             }
         )

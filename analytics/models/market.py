@@ -165,6 +165,14 @@ class Portfolio(models.Model):
         help_text="The responsible portfolio manager; always has manage access.",
     )
     strategy = models.CharField(max_length=200, blank=True)
+    risk_free_factor = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text=(
+            "Factor code of the portfolio's risk-free series (monthly factor returns, "
+            "e.g. the Fama-French RF); blank: the constant ANALYTICS_RISK_FREE_RATE."
+        ),
+    )
     data_version = models.PositiveBigIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
@@ -199,6 +207,17 @@ class Trade(models.Model):
     currency = models.CharField(max_length=3)
     external_id = models.CharField(max_length=64)
     source = models.CharField(max_length=64, default="manual")
+    # Who executed the trade and the strategy it belongs to (a short tag such as
+    # "momentum"), both optional: the trading review groups by them.
+    trader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="trades",
+        db_index=False,
+    )
+    strategy = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -225,6 +244,36 @@ class Trade(models.Model):
 # The ``source`` of positions the portal derives from trades; other sources are
 # positions reported by a custodian, kept to reconcile against.
 DERIVED_SOURCE = "derived"
+
+
+class PositionBasis(models.TextChoices):
+    """When a trade enters a holding: on its trade date or on its settle date."""
+
+    TRADE_DATE = "trade_date", "Trade date"
+    SETTLE_DATE = "settle_date", "Settle date"
+
+
+class PositionSource(models.Model):
+    """How a source of reported positions (``PositionSnapshot.source``) counts trades.
+
+    A custodian usually reports settled holdings (settle-date basis), a fund
+    administrator or order system traded ones (trade-date basis). Reconciliation
+    compares a source's positions with the trades on the source's basis; a source
+    without a row here is taken to report on a trade-date basis (the derived
+    positions' basis), and the reconciliation says so.
+    """
+
+    name = models.CharField(max_length=64, unique=True, help_text="PositionSnapshot.source")
+    basis = models.CharField(
+        max_length=16, choices=PositionBasis.choices, default=PositionBasis.TRADE_DATE
+    )
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_basis_display().lower()} basis)"
 
 
 class PositionSnapshot(models.Model):

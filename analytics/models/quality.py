@@ -14,6 +14,7 @@ from django.db import models
 
 class FindingKind(models.TextChoices):
     POSITION_BREAK = "position_break", "Position does not reconcile with trades"
+    SETTLEMENT_TIMING = "settlement_timing", "Position differs by settlement timing only"
     STALE_PRICE = "stale_price", "Stale price"
     PRICE_GAP = "price_gap", "Missing prices (gap)"
     PRICE_SPIKE = "price_spike", "Price spike"

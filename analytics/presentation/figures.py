@@ -10,6 +10,7 @@ beyond arranging it for display. Returns and weights are fractions; the axes
 format them as percentages. Figures carry no title: the page's heading names them.
 """
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -326,11 +327,22 @@ def attribution_effects_figure(monthly: Sequence[dict]) -> dict:
     return themed(figure, barmode="relative", yaxis_tickformat=".1%")
 
 
+UTILISATION_STATUS_COLOURS = {
+    "breach": LOSS_COLOUR,
+    "warning": WARNING_COLOUR,
+    "restricted": ACCENT_COLOUR,
+}
+"""Marker colour per result status (``ok`` and ``no_value`` in the portfolio's colour)."""
+
+
 def utilisation_figure(results: Sequence[Any], *, warning_level: float, title: str) -> dict:
     """A compliance rule's utilisation per evaluated date (each result has ``as_of``,
     ``utilisation`` as a fraction of the limit, and ``status``), with the warning
     level and the limit (100 %). Unbounded utilisation (a zero limit used) is drawn
-    at the top as a marker."""
+    at the top as a marker. Markers are coloured by status (breach, warning,
+    acquisitions restricted). The x axis is a date axis showing days: with one
+    observation (or a few days) it spans a week around them, so a single point
+    reads as a dated point between the limit lines, not a millisecond scale."""
     dates = [r.as_of.isoformat() for r in results]
     finite = [
         r.utilisation for r in results if r.utilisation is not None and math.isfinite(r.utilisation)
@@ -340,10 +352,7 @@ def utilisation_figure(results: Sequence[Any], *, warning_level: float, title: s
         None if r.utilisation is None else (top if math.isinf(r.utilisation) else r.utilisation)
         for r in results
     ]
-    colours = [
-        {"breach": LOSS_COLOUR, "warning": WARNING_COLOUR}.get(r.status, PORTFOLIO_COLOUR)
-        for r in results
-    ]
+    colours = [UTILISATION_STATUS_COLOURS.get(r.status, PORTFOLIO_COLOUR) for r in results]
     figure = go.Figure(
         go.Scatter(
             x=dates,
@@ -351,8 +360,8 @@ def utilisation_figure(results: Sequence[Any], *, warning_level: float, title: s
             mode="lines+markers",
             name="Utilisation",
             line={"color": PORTFOLIO_COLOUR, "width": 2},
-            marker={"color": colours, "size": 6},
-            hovertemplate="%{y:.1%}<extra></extra>",
+            marker={"color": colours, "size": 9 if len(results) < 3 else 6},
+            hovertemplate="%{x|%d %b %Y}: %{y:.2%}<extra></extra>",
         )
     )
     for level, colour, label in (
@@ -365,10 +374,222 @@ def utilisation_figure(results: Sequence[Any], *, warning_level: float, title: s
             annotation_text=label,
             annotation_position="top left",
         )
+    xaxis: dict[str, Any] = {"type": "date", "tickformat": "%d %b %Y"}
+    if results:
+        first, last = min(r.as_of for r in results), max(r.as_of for r in results)
+        if (last - first).days < 7:
+            middle = first + (last - first) / 2
+            xaxis["range"] = [
+                (middle - dt.timedelta(days=4)).isoformat(),
+                (middle + dt.timedelta(days=4)).isoformat(),
+            ]
+            xaxis["dtick"] = 86_400_000  # one tick a day (milliseconds)
     return themed(
         figure,
         title={"text": title, "x": 0, "font": {"size": 14}},
         yaxis_tickformat=".0%",
         yaxis_range=[0, top],
+        xaxis=xaxis,
         showlegend=False,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Dashboard views: exposure hierarchy, correlation matrix, utilisation gauges
+
+
+# A qualitative palette for treemap sectors (Tableau 10, muted), one colour each.
+SECTOR_COLOURS = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#9c755f",
+    "#e15759",
+    "#bab0ac",
+)
+
+
+def exposure_treemap_figure(holdings: Sequence[dict]) -> dict:
+    """Holdings as a treemap sector → issuer → instrument, sized by the absolute
+    weight (a fraction of net assets; shorts count by their size and are coloured
+    as losses). Each holding is ``{"sector", "issuer", "name", "weight"}``; a
+    holding without a weight (no base value) is left out. Clicking a sector sends
+    its label as the point's ``id`` ``sector:<name>`` so a page can filter on it."""
+    ids: list[str] = []
+    labels: list[str] = []
+    parents: list[str] = []
+    values: list[float] = []
+    colours: list[str] = []
+    totals: dict[str, float] = {}
+    for holding in holdings:
+        weight = holding.get("weight")
+        if weight is None:
+            continue
+        sector = holding.get("sector") or "(none)"
+        issuer = holding.get("issuer") or holding.get("name") or "(none)"
+        sector_id, issuer_id = f"sector:{sector}", f"issuer:{sector}/{issuer}"
+        totals[sector_id] = totals.get(sector_id, 0.0) + abs(weight)
+        totals[issuer_id] = totals.get(issuer_id, 0.0) + abs(weight)
+        ids.append(f"instrument:{sector}/{issuer}/{holding.get('identifier') or holding['name']}")
+        labels.append(holding["name"])
+        parents.append(issuer_id)
+        values.append(abs(weight))
+        colours.append(LOSS_COLOUR if weight < 0 else PORTFOLIO_COLOUR)
+    sectors = sorted(node_id for node_id in totals if node_id.startswith("sector:"))
+    for node_id, total in totals.items():
+        kind, _, path = node_id.partition(":")
+        ids.append(node_id)
+        labels.append(path.rsplit("/", 1)[-1])
+        parents.append("" if kind == "sector" else f"sector:{path.split('/', 1)[0]}")
+        values.append(total)
+        # Sectors in their own colours; issuers as a light veil over their sector's.
+        colours.append(
+            SECTOR_COLOURS[sectors.index(node_id) % len(SECTOR_COLOURS)]
+            if kind == "sector"
+            else "rgba(255, 255, 255, 0.35)"
+        )
+    figure = go.Figure(
+        go.Treemap(
+            ids=ids,
+            labels=labels,
+            parents=parents,
+            values=values,
+            branchvalues="total",
+            marker={"colors": colours},
+            texttemplate="%{label}<br>%{value:.1%}",
+            hovertemplate="%{label}: %{value:.2%} of net assets<extra></extra>",
+            maxdepth=2,
+        )
+    )
+    return themed(figure, margin={"l": 0, "r": 0, "t": 0, "b": 0}, hovermode="closest")
+
+
+def correlation_heatmap_figure(
+    labels: Sequence[str], matrix: Sequence[Sequence[float | None]]
+) -> dict:
+    """A symmetric correlation matrix (Pearson, −1 … 1) of the named series as a
+    heatmap: red for negative, green for positive, empty where not measurable."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=[list(row) for row in matrix],
+            x=list(labels),
+            y=list(labels),
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            xgap=2,
+            ygap=2,
+            texttemplate="%{z:.2f}",
+            hovertemplate="%{y} / %{x}: %{z:.2f}<extra></extra>",
+            hoverongaps=False,
+            colorbar={"thickness": 10},
+        )
+    )
+    layout = themed(
+        figure,
+        hovermode="closest",
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        xaxis={"automargin": True, "showgrid": False, "type": "category"},
+        yaxis={"automargin": True, "showgrid": False, "type": "category", "autorange": "reversed"},
+    )
+    return layout
+
+
+def utilisation_gauges_figure(gauges: Sequence[dict], *, columns: int = 3) -> dict:
+    """One gauge per limit: utilisation as a fraction of the limit (1 = at the
+    limit) against its warning level, the bar coloured by status (``ok``,
+    ``warning``, ``breach``). Each gauge is ``{"label", "utilisation",
+    "warning_level", "status"}``; an unmeasured utilisation shows as an empty dial,
+    an unbounded one (a zero limit that is used) as a full dial marked so."""
+    columns = max(1, min(columns, len(gauges) or 1))
+    rows = max(1, math.ceil(len(gauges) / columns))
+    figure = go.Figure()
+    for index, gauge in enumerate(gauges):
+        row, column = divmod(index, columns)
+        value = gauge.get("utilisation")
+        unbounded = value is not None and math.isinf(value)  # a zero limit that is used
+        value = None if value is None or not math.isfinite(value) else value
+        top = max(1.2, (value or 0.0) * 1.05)
+        if unbounded:
+            value = top
+        colour = {"breach": LOSS_COLOUR, "warning": WARNING_COLOUR}.get(
+            gauge.get("status", ""), GAIN_COLOUR
+        )
+        figure.add_trace(
+            go.Indicator(
+                mode="gauge+number",
+                value=value,
+                number={"valueformat": ".0%", "font": {"size": 16}},
+                # The label's first line (before " · ") and the rest, each shortened
+                # so that neighbouring gauges' titles never run into each other.
+                title={
+                    "text": "<br>".join(
+                        _shorten(part, 26) for part in gauge["label"].split(" · ", 1)
+                    )
+                    + (" (zero limit)" if unbounded else ""),
+                    "font": {"size": 10},
+                },
+                domain={"row": row, "column": column},
+                gauge={
+                    "axis": {"range": [0, top], "tickformat": ".0%", "nticks": 4},
+                    "bar": {"color": colour},
+                    "steps": [
+                        {"range": [gauge.get("warning_level", 0.9), 1.0], "color": "#fef3c7"},
+                        {"range": [1.0, top], "color": "#fee2e2"},
+                    ],
+                    "threshold": {"line": {"color": LOSS_COLOUR, "width": 2}, "value": 1.0},
+                },
+            )
+        )
+    return themed(
+        figure,
+        grid={"rows": rows, "columns": columns, "pattern": "independent"},
+        height=150 * rows + 20,
+        margin={"l": 28, "r": 28, "t": 48, "b": 8},
+    )
+
+
+def pnl_by_group_figure(rows: Sequence[dict], *, label: str, currency: str) -> dict:
+    """P&L per group (a strategy or a trader: each row has ``name``,
+    ``realised_pnl``, ``unrealised_pnl_change`` and ``total_pnl`` in ``currency``,
+    None when unknown): realised and unrealised stacked as bars, the total as a
+    marker, largest total first."""
+    ordered = sorted(rows, key=lambda row: -(row["total_pnl"] or 0.0))
+    names = [row["name"] or "(none)" for row in ordered]
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=names,
+                y=[row["realised_pnl"] for row in ordered],
+                name="Realised",
+                marker={"color": PORTFOLIO_COLOUR},
+                hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>realised</extra>",
+            ),
+            go.Bar(
+                x=names,
+                y=[row["unrealised_pnl_change"] for row in ordered],
+                name="Unrealised (change)",
+                marker={"color": BENCHMARK_COLOUR},
+                hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>unrealised</extra>",
+            ),
+            go.Scatter(
+                x=names,
+                y=[row["total_pnl"] for row in ordered],
+                mode="markers",
+                name="Total",
+                marker={"color": INK_COLOUR, "size": 9, "symbol": "diamond"},
+                hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>total</extra>",
+            ),
+        ]
+    )
+    return themed(
+        figure,
+        barmode="relative",
+        xaxis={"title": {"text": label}, "type": "category"},
+        yaxis={"title": {"text": f"P&L ({currency})"}, "tickformat": ",.0f"},
     )

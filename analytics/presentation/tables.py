@@ -10,7 +10,13 @@ build their tables here, so a metric has one label and one place in every table.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from analytics.models import AssetClass, RiskLimitMetric
+from analytics.models import (
+    DEFAULT_RISK_WINDOWS,
+    AssetClass,
+    RiskLimitMetric,
+    RiskWindow,
+    risk_value_key,
+)
 
 Row = dict[str, Any]
 
@@ -115,7 +121,7 @@ METRIC_GROUPS = (
         ),
     ),
     (
-        "Risk",
+        "Risk{in_window}",
         (
             ("annual_volatility", "Volatility (annualised)", "percent"),
             ("downside_deviation", "Downside deviation (annualised)", "percent"),
@@ -124,7 +130,7 @@ METRIC_GROUPS = (
         ),
     ),
     (
-        "Risk-adjusted",
+        "Risk-adjusted{over_risk_free}",
         (
             ("sharpe", "Sharpe ratio", "ratio"),
             ("sortino", "Sortino ratio", "ratio"),
@@ -133,7 +139,7 @@ METRIC_GROUPS = (
         ),
     ),
     (
-        "Distribution and tail (1 day, {confidence})",
+        "Distribution and tail (1 day, {confidence}{window})",
         (
             ("skew", "Skewness", "ratio"),
             ("kurtosis", "Excess kurtosis", "ratio"),
@@ -162,16 +168,28 @@ METRIC_GROUPS = (
 
 
 def metric_groups(
-    section: Mapping[str, Any], window: Mapping[str, Any], *, confidence: float
+    section: Mapping[str, Any],
+    window: Mapping[str, Any],
+    *,
+    confidence: float,
+    window_label: str | None = None,
+    risk_free: str | None = None,
 ) -> list[Row]:
     """The metrics of one window (portfolio beside benchmark) in their display groups,
     each row with its stored definition; ``confidence`` (a fraction) names the tail
-    group's VaR level."""
+    group's VaR level, ``window_label`` the window in the risk and tail groups' titles
+    and ``risk_free`` (see :func:`risk_free_label`) the rate in the risk-adjusted one."""
     definitions = section.get("definitions", {})
     portfolio, benchmark = window.get("portfolio") or {}, window.get("benchmark") or {}
+    names = {
+        "confidence": f"{confidence:.0%}",
+        "window": f", {window_label.lower()}" if window_label else "",
+        "in_window": f" ({window_label.lower()})" if window_label else "",
+        "over_risk_free": f" (over {risk_free})" if risk_free else "",
+    }
     return [
         {
-            "label": title.format(confidence=f"{confidence:.0%}"),
+            "label": title.format(**names),
             "rows": [
                 {
                     "key": key,
@@ -186,6 +204,22 @@ def metric_groups(
         }
         for title, rows in METRIC_GROUPS
     ]
+
+
+def risk_free_label(data: Mapping[str, Any], window: Mapping[str, Any] | None = None) -> str:
+    """The risk-free rate a window's ratios used, in words: the constant annual rate, or
+    the series (factor, source) with its mean over the window, annualised, and the
+    month it is carried forward from when the returns run past its last month."""
+    described = data.get("risk_free") or {"kind": "constant"}
+    rate = (window or {}).get("risk_free_rate", data.get("risk_free_rate"))
+    shown = "—" if rate is None else f"{rate:.2%}"
+    if described.get("kind") != "series":
+        return f"a constant risk-free rate of {shown} a year"
+    source = f" ({described['source']})" if described.get("source") else ""
+    text = f"the risk-free series {described.get('factor')}{source}, {shown} a year on average"
+    if described.get("carried_forward_from"):
+        text += f"; its last month, {described['carried_forward_from']}, is carried forward"
+    return text
 
 
 def calendar_rows(calendar: Mapping[str, Sequence[float | None]]) -> list[Row]:
@@ -221,6 +255,44 @@ def var_rows(rows: Sequence[Row]) -> list[Row]:
         {**row, "method_label": VAR_METHODS.get(row["method"], row["method"])}
         for row in sorted(rows, key=position)
     ]
+
+
+RISK_WINDOW_METRICS = (
+    (RiskLimitMetric.VAR_95, "percent"),
+    (RiskLimitMetric.VAR_99, "percent"),
+    (RiskLimitMetric.CVAR_95, "percent"),
+    (RiskLimitMetric.VOLATILITY, "percent"),
+    (RiskLimitMetric.TRACKING_ERROR, "percent"),
+    (RiskLimitMetric.BETA, "ratio"),
+    (RiskLimitMetric.MAX_DRAWDOWN, "percent"),
+    (RiskLimitMetric.CURRENT_DRAWDOWN, "percent"),
+)
+
+
+def risk_window_table(risk_values: Mapping[str, Any]) -> tuple[list[Row], list[Row]]:
+    """The return-based risk figures on every window the snapshot measured them on:
+    ``(columns, rows)``, one column per window (label and key) and one row per metric
+    with its label, kind and a value per column (None where not measured)."""
+    columns = [
+        {"key": window.value, "label": window.label}
+        for window in RiskWindow
+        if window != RiskWindow.AS_OF
+        and any(
+            risk_values.get(risk_value_key(metric, window)) is not None
+            for metric, _ in RISK_WINDOW_METRICS
+        )
+    ]
+    rows = [
+        {
+            "metric": metric.value,
+            "label": metric.label,
+            "kind": kind,
+            "default_window": DEFAULT_RISK_WINDOWS[metric],
+            "values": [risk_values.get(risk_value_key(metric, c["key"])) for c in columns],
+        }
+        for metric, kind in RISK_WINDOW_METRICS
+    ]
+    return columns, rows
 
 
 def limit_kind(metric: str) -> str:

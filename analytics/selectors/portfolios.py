@@ -9,13 +9,16 @@ import pandas as pd
 
 from analytics.engine.exposure import limit_utilisation
 from analytics.models import (
+    DEFAULT_RISK_WINDOWS,
     DERIVED_SOURCE,
     AnalyticsSnapshot,
     Portfolio,
     PositionSnapshot,
     RiskLimit,
     RiskLimitMetric,
+    RiskWindow,
     SnapshotStatus,
+    risk_value_key,
 )
 from analytics.selectors.frames import latest_position_dates, valuation_totals
 
@@ -148,9 +151,12 @@ class SnapshotView:
         return self.result.get(name)
 
 
-def portfolio_snapshot(*, portfolio: Portfolio) -> SnapshotView:
-    """The snapshot readers should show for ``portfolio`` (already authorised)."""
+def portfolio_snapshot(*, portfolio: Portfolio, as_of: dt.date | None = None) -> SnapshotView:
+    """The snapshot readers should show for ``portfolio`` (already authorised): the
+    latest, or with ``as_of`` (a date with derived positions) the one of that date."""
     snapshots = AnalyticsSnapshot.objects.filter(portfolio=portfolio)
+    if as_of is not None:
+        snapshots = snapshots.filter(as_of=as_of)
     current = snapshots.filter(data_version=portfolio.data_version).order_by("-as_of").first()
     done = snapshots.filter(status=SnapshotStatus.DONE).order_by("-data_version", "-as_of")
     snapshot = done.first()
@@ -172,6 +178,8 @@ def portfolio_snapshot(*, portfolio: Portfolio) -> SnapshotView:
 class LimitUse:
     metric: str
     label: str
+    window: str  # a RiskWindow value: the returns the figure is measured on
+    window_label: str
     limit: float
     warning_level: float
     value: float | None
@@ -179,28 +187,53 @@ class LimitUse:
     status: str  # ok, warning, breach or no_value
 
 
+def _limit_value(values: dict, limit: RiskLimit) -> float | None:
+    """The snapshot's value of ``limit``'s metric on its window. Snapshots stored
+    before figures were kept per window hold only the default window's value, under
+    the bare metric key; it serves limits on the default window."""
+    key = risk_value_key(limit.metric, limit.applied_window)
+    if key in values:
+        return values[key]
+    if limit.applied_window == DEFAULT_RISK_WINDOWS.get(limit.metric):
+        return values.get(limit.metric)
+    return None
+
+
 def risk_limit_utilisation(*, portfolio: Portfolio, view: SnapshotView) -> list[LimitUse]:
     """Utilisation of each of ``portfolio``'s risk limits by the snapshot's figures
-    (computed on read, so a limit changed today applies at once)."""
-    limits = list(RiskLimit.objects.filter(portfolio=portfolio).order_by("metric"))
+    on the limit's window (computed on read, so a limit changed today applies at
+    once). A window the snapshot has no figure for (a history shorter than the
+    window, or a snapshot computed before the window existed) gives ``no_value``."""
+    limits = list(RiskLimit.objects.filter(portfolio=portfolio).order_by("metric", "window"))
     if not limits:
         return []
     values = view.section("risk_values") or {}
+    # One row per limit, keyed by its position: a blank window and the metric's
+    # default window spelled out are two limits on the same figure.
     table = limit_utilisation(
         pd.DataFrame(
-            [(portfolio.pk, metric, value) for metric, value in values.items()],
+            [
+                (portfolio.pk, position, _limit_value(values, lim))
+                for position, lim in enumerate(limits)
+            ],
             columns=["portfolio", "metric", "value"],
         ).astype({"value": float}),
         pd.DataFrame(
-            [(portfolio.pk, lim.metric, lim.limit, lim.warning_level) for lim in limits],
+            [
+                (portfolio.pk, position, lim.limit, lim.warning_level)
+                for position, lim in enumerate(limits)
+            ],
             columns=["portfolio", "metric", "limit", "warning_level"],
         ),
     )
     labels = dict(RiskLimitMetric.choices)
+    windows = dict(RiskWindow.choices)
     return [
         LimitUse(
-            metric=row.metric,
-            label=labels.get(row.metric, row.metric),
+            metric=lim.metric,
+            label=labels.get(lim.metric, lim.metric),
+            window=lim.applied_window,
+            window_label=windows.get(lim.applied_window, lim.applied_window),
             limit=row.limit,
             warning_level=lim.warning_level,
             value=None if pd.isna(row.value) else float(row.value),

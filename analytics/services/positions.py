@@ -9,7 +9,11 @@ Conventions of ``portfolio_positions_rebuild`` (source ``"derived"``):
   day on; one dated after the latest price date is not yet reflected. A portfolio
   with flows but no priced instruments is snapshotted on its flow dates only.
 * **Quantity** of a security is the cumulative signed trade quantity (buys
-  positive, sells negative) by *trade* date, not settle date.
+  positive, sells negative) by *trade* date, not settle date: the stored derived
+  positions are on a trade-date basis. ``portfolio_positions_on`` derives them on
+  either basis (on the settle-date basis a trade's security and cash legs move on
+  its settle date), and ``position_breaks`` compares each reported source on the
+  basis it reports (``PositionSource``).
 * **Cash** is held as one cash instrument per currency (asset class ``cash``,
   identifier ``CASH-<ISO>``, price 1, created on demand). Its balance is the sum of
   the external flows in that currency (``CashFlow.amount``: + subscription,
@@ -67,7 +71,9 @@ from analytics.models import (
     CorporateActionKind,
     Instrument,
     Portfolio,
+    PositionBasis,
     PositionSnapshot,
+    PositionSource,
     Price,
     Trade,
     TradeSide,
@@ -111,9 +117,15 @@ def _quantize(value):
     return value.quantize(_MICRO, rounding=ROUND_HALF_EVEN)
 
 
-def _holding_events(*, portfolio: Portfolio) -> tuple[pd.DataFrame, dict[int, str], set[int]]:
+def _holding_events(
+    *, portfolio: Portfolio, basis: str = PositionBasis.TRADE_DATE
+) -> tuple[pd.DataFrame, dict[int, str], set[int]]:
     """Every change to a holding as rows ``(date, instrument_id, delta)`` with an
     exact ``Decimal`` delta: trade quantities, the cash legs of trades, and flows.
+
+    On the trade-date ``basis`` a trade's security and cash legs are dated on its
+    trade date; on the settle-date basis both on its settle date (delivery versus
+    payment). Flows have one date on either basis.
 
     Returns the events, the currency of every instrument involved and the ids of
     the cash instruments among them.
@@ -122,7 +134,7 @@ def _holding_events(*, portfolio: Portfolio) -> tuple[pd.DataFrame, dict[int, st
         Trade.objects.filter(portfolio=portfolio).values_list(
             "instrument_id",
             "instrument__asset_class",
-            "trade_date",
+            "settle_date" if basis == PositionBasis.SETTLE_DATE else "trade_date",
             "side",
             "quantity",
             "price",
@@ -413,19 +425,75 @@ def portfolio_positions_rebuild(
     return len(wanted)
 
 
+def _holdings_by_date(events: pd.DataFrame) -> pd.DataFrame:
+    """Holdings after each event date: dates × instruments, cumulative ``Decimal``."""
+    if events.empty:
+        return pd.DataFrame()
+    return (
+        events.pivot_table(
+            index="date", columns="instrument_id", values="delta", aggfunc="sum", fill_value=_ZERO
+        )
+        .sort_index()
+        .cumsum()
+    )
+
+
+def _holdings_on(holdings: pd.DataFrame, day: Date) -> pd.Series:
+    """The holdings at the close of ``day`` (events dated on or before it)."""
+    known = holdings[holdings.index <= day] if len(holdings) else holdings
+    return known.iloc[-1] if len(known) else pd.Series(dtype=object)
+
+
+def portfolio_positions_on(
+    *, portfolio: Portfolio, date: Date, basis: str = PositionBasis.TRADE_DATE
+) -> dict[int, Decimal]:
+    """The quantity of every instrument held at the close of ``date`` on the trade-date
+    or settle-date ``basis`` (securities and cash, splits applied; zeros left out),
+    from the trades and flows: the positions a source reporting on that basis
+    should show."""
+    events, _, _ = _holding_events(portfolio=portfolio, basis=basis)
+    held = _holdings_on(_holdings_by_date(events), date)
+    return {
+        int(instrument_id): _quantize(quantity)
+        for instrument_id, quantity in held.items()
+        if _quantize(quantity) != _ZERO
+    }
+
+
+def position_source_basis(source: str) -> str:
+    """The basis a reported position source counts trades on (its
+    :class:`~analytics.models.PositionSource` row; trade date when it has none)."""
+    basis = PositionSource.objects.filter(name=source).values_list("basis", flat=True).first()
+    return basis or PositionBasis.TRADE_DATE
+
+
 @dataclass(frozen=True)
 class PositionBreak:
-    """A stored (non-derived) holding that disagrees with the trade history."""
+    """A stored (non-derived) holding that disagrees with the trade history on the
+    source's ``basis``.
+
+    ``other_basis_expected`` is the quantity on the other basis (settle date for a
+    trade-date source and vice versa). When the reported quantity equals it, the
+    difference is only settlement timing (trades done but not yet settled, or the
+    source counting them on the other basis): ``settlement_timing`` is true.
+    Otherwise it is a true break.
+    """
 
     date: Date
     instrument_id: int
     source: str
     expected: Decimal
     reported: Decimal
+    basis: str = PositionBasis.TRADE_DATE
+    other_basis_expected: Decimal | None = None
 
     @property
     def difference(self) -> Decimal:
         return self.reported - self.expected
+
+    @property
+    def settlement_timing(self) -> bool:
+        return self.other_basis_expected is not None and self.reported == self.other_basis_expected
 
 
 def position_breaks(
@@ -433,14 +501,18 @@ def position_breaks(
 ) -> list[PositionBreak]:
     """Compare the quantities reported by every non-derived source (or by
     ``source``) with those implied by the trades and flows, on every reported
-    date (or on ``date`` only).
+    date (or on ``date`` only), like with like: each source on its own basis
+    (:func:`position_source_basis`, trade date unless the source is registered
+    as settle date).
 
     The expected quantity of an instrument on a date is the cumulative signed
     trade quantity (cash: flows and trade cash legs) of events dated on or before
-    it. An instrument expected but not reported counts as reported zero, and vice
-    versa. Returns the breaks ordered by date, source and instrument. (Like the
-    rebuild, it creates a missing ``CASH-<ISO>`` instrument for a currency that
-    the trades or flows use.)
+    it, on the source's basis. An instrument expected but not reported counts as
+    reported zero, and vice versa. Each break also carries the quantity on the
+    other basis, which tells a settlement-timing difference from a true break
+    (:class:`PositionBreak`). Returns the breaks ordered by date, source and
+    instrument. (Like the rebuild, it creates a missing ``CASH-<ISO>`` instrument
+    for a currency that the trades or flows use.)
     """
     reported = PositionSnapshot.objects.filter(portfolio=portfolio).exclude(source=DERIVED_SOURCE)
     if source is not None:
@@ -453,19 +525,17 @@ def position_breaks(
     )
     if reported.empty:
         return []
-    events, _, _ = _holding_events(portfolio=portfolio)
-    # Holdings after each event date: dates × instruments, cumulative.
-    holdings = (
-        events.pivot_table(
-            index="date", columns="instrument_id", values="delta", aggfunc="sum", fill_value=_ZERO
-        )
-        .sort_index()
-        .cumsum()
-    )
+    holdings = {
+        basis: _holdings_by_date(_holding_events(portfolio=portfolio, basis=basis)[0])
+        for basis in PositionBasis.values
+    }
+    bases = {name: position_source_basis(name) for name in reported["source"].unique()}
     breaks = []
     for (day, day_source), rows in reported.groupby(["date", "source"], sort=True):
-        known = holdings[holdings.index <= day]
-        expected_today = known.iloc[-1] if len(known) else pd.Series(dtype=object)
+        basis = bases[day_source]
+        other = next(b for b in PositionBasis.values if b != basis)
+        expected_today = _holdings_on(holdings[basis], day)
+        other_today = _holdings_on(holdings[other], day)
         reported_today = rows.set_index("instrument_id")["reported"]
         instruments = sorted(set(expected_today.index) | set(reported_today.index))
         for instrument_id in instruments:
@@ -479,6 +549,8 @@ def position_breaks(
                         source=day_source,
                         expected=want,
                         reported=got,
+                        basis=basis,
+                        other_basis_expected=_quantize(other_today.get(instrument_id, _ZERO)),
                     )
                 )
     return breaks

@@ -16,7 +16,9 @@ store the results as ``DataQualityFinding`` rows and per-date
   of the same exchange (so one feed that stopped while its peers moved on is
   stale; the demo's history, which ends in 2018, is not).
 * ``portfolio_quality_scan``: per portfolio — position breaks against the trade
-  history (every non-derived source), possible duplicate trades, trades dated on
+  history (every non-derived source, on the source's trade- or settle-date
+  basis; a difference that the other basis explains is an info-level
+  settlement-timing finding, apart from the true breaks), possible duplicate trades, trades dated on
   a non-session day of the instrument's exchange (info: OTC and other venues
   trade on exchange holidays), holdings without a price or
   without an FX rate into the base currency, then the completeness rows. It runs
@@ -51,6 +53,7 @@ from analytics.models import (
     Instrument,
     Portfolio,
     PortfolioDataStatus,
+    PositionBasis,
     PositionSnapshot,
     Price,
     Severity,
@@ -61,6 +64,7 @@ from analytics.services.positions import position_breaks
 MARKET_KINDS = (FindingKind.STALE_PRICE, FindingKind.PRICE_GAP, FindingKind.PRICE_SPIKE)
 PORTFOLIO_KINDS = (
     FindingKind.POSITION_BREAK,
+    FindingKind.SETTLEMENT_TIMING,
     FindingKind.DUPLICATE_TRADE,
     FindingKind.NON_TRADING_DAY_TRADE,
     FindingKind.MISSING_PRICE,
@@ -427,24 +431,38 @@ def _spike_drafts(
 def _portfolio_drafts(portfolio: Portfolio, *, since: dt.date) -> list[FindingDraft]:
     drafts: list[FindingDraft] = []
     identifiers = dict(Instrument.objects.values_list("id", "identifier"))
+    bases = dict(PositionBasis.choices)
     for item in position_breaks(portfolio=portfolio):
         name = identifiers.get(item.instrument_id, item.instrument_id)
+        basis = bases[item.basis].lower()
+        other = bases[next(b for b in PositionBasis.values if b != item.basis)].lower()
+        # A difference that the other basis explains is trades in flight, not an error.
+        timing = item.settlement_timing
         drafts.append(
             FindingDraft(
-                kind=FindingKind.POSITION_BREAK,
-                severity=Severity.ERROR,
+                kind=FindingKind.SETTLEMENT_TIMING if timing else FindingKind.POSITION_BREAK,
+                severity=Severity.INFO if timing else Severity.ERROR,
                 date=item.date,
                 portfolio_id=portfolio.pk,
                 instrument_id=item.instrument_id,
                 message=(
                     f"{name} on {item.date.isoformat()}: {item.source} reports {item.reported}, "
-                    f"the trades give {item.expected} (difference {item.difference})"
+                    f"the trades give {item.expected} on its {basis} basis "
+                    f"(difference {item.difference})"
+                    + (
+                        f"; it matches the {other} quantity: settlement timing only"
+                        if timing
+                        else f"; on a {other} basis {item.other_basis_expected}"
+                    )
                 ),
                 details={
                     "source": item.source,
+                    "basis": item.basis,
                     "expected": str(item.expected),
                     "reported": str(item.reported),
                     "difference": str(item.difference),
+                    "other_basis_expected": str(item.other_basis_expected),
+                    "settlement_timing": timing,
                 },
                 key=item.source,
             )

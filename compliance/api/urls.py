@@ -28,5 +28,6 @@ urlpatterns = [
     path(
         "templates/apply/", views.TemplateApplyApi.as_view(), name="api-compliance-template-apply"
     ),
+    path("headroom/", views.HeadroomApi.as_view(), name="api-compliance-headroom"),
     path("pre-trade-check/", views.PreTradeCheckApi.as_view(), name="api-compliance-pretrade"),
 ]

@@ -24,6 +24,7 @@ from compliance.services.evaluation.pretrade import pretrade_check
 from portal.authenticated import AuthenticatedRequest
 from portal.models import Team, User
 from portal.origins import RequestOrigin
+from portal.sorting import SortError, rows_sorted, sort_parse
 
 
 def _raise_400(error: ValidationError) -> NoReturn:
@@ -65,6 +66,13 @@ class AlertOutputSerializer(serializers.Serializer):
     snoozed_until = serializers.DateField(allow_null=True)
     escalated_to = serializers.CharField(source="escalated_to.name", allow_null=True, default=None)
     waiver_reason = serializers.CharField()
+    remediation_escalated_on = serializers.DateField(allow_null=True)
+    remediation_follow_up_on = serializers.DateField(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    def get_allowed_actions(self, alert) -> list[str]:
+        """The decisions the alert's state allows now (the page offers the same)."""
+        return alert_services.alert_actions_allowed(alert)
 
 
 class ObservationSerializer(serializers.Serializer):
@@ -382,9 +390,16 @@ class TemplateApplyApi(APIView):
         return Response(RuleOutputSerializer(rules, many=True).data, status=201)
 
 
+class GroupWeightSerializer(serializers.Serializer):
+    attribute = serializers.CharField()
+    group = serializers.CharField()
+    before = serializers.FloatField(allow_null=True)
+    after = serializers.FloatField(allow_null=True)
+
+
 class PreTradeRowSerializer(serializers.Serializer):
     rule_id = serializers.IntegerField(source="rule.id")
-    rule = serializers.CharField(source="rule.name")
+    rule = serializers.CharField(source="rule.display_name")
     before_value = Utilisation()
     before_utilisation = Utilisation()
     before_status = serializers.CharField()
@@ -392,10 +407,22 @@ class PreTradeRowSerializer(serializers.Serializer):
     after_utilisation = Utilisation()
     after_status = serializers.CharField()
     group = serializers.CharField()
+    effect = serializers.CharField(
+        help_text="causes, worsens, unchanged, reduces, cures, not_reducing, warning, ok, "
+        "no_value: what the trade does to the rule."
+    )
+    effect_label = serializers.CharField()
+    refused = serializers.BooleanField()
+    own_group = GroupWeightSerializer(allow_null=True)
+    reducing_only_since = serializers.DateField(allow_null=True)
 
 
 class PreTradeResultSerializer(serializers.Serializer):
-    verdict = serializers.CharField()
+    verdict = serializers.CharField(
+        help_text="breach: refused (the trade causes or worsens a breach); warning: allowed, "
+        "a rule near or already beyond its limit; ok."
+    )
+    headline = serializers.CharField()
     portfolio = serializers.CharField(source="portfolio.code")
     instrument = serializers.CharField(source="instrument.identifier")
     side = serializers.CharField()
@@ -404,11 +431,14 @@ class PreTradeResultSerializer(serializers.Serializer):
     as_of = serializers.DateField(allow_null=True)
     trade_value_base = serializers.FloatField()
     rows = PreTradeRowSerializer(many=True)
+    groups = GroupWeightSerializer(many=True)
 
 
 class PreTradeCheckApi(APIView):
-    """Which rules a proposed trade would warn on or breach, with the resulting
-    utilisation. Changes nothing."""
+    """What a proposed trade does to each rule (causes, worsens, leaves unchanged,
+    reduces or cures a breach), with the utilisation before and after and the
+    weights of the instrument's groups. A sale of more than the portfolio holds,
+    without a short-selling permission, is a 400 on ``quantity``. Changes nothing."""
 
     class PreTradeCheckInputSerializer(serializers.Serializer):
         portfolio = serializers.IntegerField()
@@ -444,3 +474,42 @@ class PreTradeCheckApi(APIView):
         except ValidationError as error:
             _raise_400(error)
         return Response(PreTradeResultSerializer(result).data)
+
+
+class HeadroomRowSerializer(serializers.Serializer):
+    rule_id = serializers.IntegerField(source="rule.id")
+    rule = serializers.CharField(source="rule.display_name")
+    kind = serializers.CharField(source="rule.kind")
+    portfolio = serializers.CharField(source="portfolio_code")
+    as_of = serializers.DateField()
+    value = Utilisation()
+    limit = serializers.FloatField()
+    utilisation = Utilisation()
+    headroom = Utilisation(help_text="1 − utilisation: the share of the limit left.")
+    headroom_value = Utilisation(help_text="limit − value (value − limit for a minimum).")
+    status = serializers.CharField()
+
+
+class HeadroomApi(APIView):
+    """Every active rule on every portfolio you may see at its latest evaluation,
+    with utilisation and headroom. ``sort`` is one of rule, portfolio, value,
+    limit, utilisation, headroom, as_of, prefixed with ``-`` for descending
+    (default ``-utilisation``: the closest to breaching first)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("sort", str, required=False)],
+        responses=HeadroomRowSerializer(many=True),
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        try:
+            sort = sort_parse(
+                request.query_params,
+                selectors.HEADROOM_COLUMNS,
+                default=selectors.HEADROOM_DEFAULT_SORT,
+            )
+        except SortError as error:
+            raise ApiValidationError({"sort": [str(error)]}) from None
+        rows = rows_sorted(
+            selectors.headroom_list_for_user(user=request.user), selectors.HEADROOM_COLUMNS, sort
+        )
+        return Response(HeadroomRowSerializer(rows, many=True).data)

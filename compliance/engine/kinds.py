@@ -108,6 +108,13 @@ _HISTORY = Param(
     help="Daily returns required (the window used); fewer gives no value.",
 )
 _METHOD = Param("method", "str", "historical", choices=VAR_METHODS)
+_CALENDAR = Param(
+    "business_calendar",
+    "str",
+    "XNYS",
+    help="The fund's business-day calendar (ISO 10383 MIC, e.g. XNYS) for remediation "
+    "timelines; an unknown code counts Monday to Friday.",
+)
 _LISTED = (
     Param("identifiers", "list", (), help="Instrument identifiers (tickers)."),
     Param("issuers", "list", (), help="Issuer names, matched exactly."),
@@ -226,7 +233,7 @@ KINDS: dict[RuleKind, KindInfo] = {
     RuleKind.MAX_VAR: KindInfo(
         "Maximum VaR (absolute)",
         Direction.MAXIMUM,
-        (_CONFIDENCE, _HORIZON, _HISTORY, _METHOD),
+        (_CONFIDENCE, _HORIZON, _HISTORY, _METHOD, _CALENDAR),
         "VaR as a positive loss fraction of net assets (0.20 = 20 %).",
         needs="returns",
     ),
@@ -238,6 +245,7 @@ KINDS: dict[RuleKind, KindInfo] = {
             _HORIZON,
             _HISTORY,
             _METHOD,
+            _CALENDAR,
             Param(
                 "reference",
                 "str",

@@ -70,7 +70,13 @@ limits on fund derivatives risk:
       reported to the board). The forecasts are the historical VaR of the
       trailing 250 measured returns, the backtest the portfolio's Risk tab shows
       (``BACKTEST_WINDOW`` in :mod:`analytics.services.snapshots.risk`), so the
-      rule needs 500 returns, not the 756 + 250 a three-year window would.
+      rule needs 500 returns, not the 756 + 250 a three-year window would;
+    * remediation (§(c)(2)(ii)): out of compliance with the VaR test for more than
+      **five business days** on the fund's calendar (the rule's ``business_calendar``,
+      a MIC), the alert escalates with the rule's steps (report to the board, Form
+      N-RN, VaR-reducing transactions only, shown on the pre-trade check); back in
+      compliance after that, the follow-up report
+      (:data:`compliance.engine.remediation.SEC_18F4_VAR_TEST`).
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.engine.kinds import RuleKind
+from compliance.engine.remediation import SEC_18F4_VAR_TEST, RemediationTimeline
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ class RuleDefinition:
     params: dict[str, Any] = field(default_factory=dict)
     warning_level: float = 0.9
     cure_period_days: int = 5
+    remediation: RemediationTimeline | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +262,7 @@ TEMPLATES: dict[str, Template] = {
                 name="18f-4: VaR at most 200% of the reference portfolio's VaR",
                 limit=2.0,
                 params={**VAR_18F4, "reference": "benchmark"},
+                remediation=SEC_18F4_VAR_TEST,
             ),
             BACKTEST_18F4,
         ),
@@ -271,6 +280,7 @@ TEMPLATES: dict[str, Template] = {
                 name="18f-4: VaR at most 20% of net assets",
                 limit=0.20,
                 params=dict(VAR_18F4),
+                remediation=SEC_18F4_VAR_TEST,
             ),
             BACKTEST_18F4,
         ),
@@ -295,3 +305,15 @@ def template_rules(key: str, *, reference: str | None = None) -> tuple[RuleDefin
         else definition
         for definition in template.rules
     )
+
+
+def remediation_for(template: str, kind: str) -> RemediationTimeline | None:
+    """The remediation timeline template ``template`` gives its rules of ``kind``
+    (``None`` for a rule made by hand or a kind without one)."""
+    found = TEMPLATES.get(template)
+    if found is None:
+        return None
+    for definition in found.rules:
+        if definition.kind == kind and definition.remediation is not None:
+            return definition.remediation
+    return None

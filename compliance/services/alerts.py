@@ -26,6 +26,11 @@ Workflow::
   waived (with a reason) instead.
 * A breach not cured within the rule's ``cure_period_days`` is **escalated**
   to the assignee's team (once per episode).
+* A rule with a regulatory remediation timeline (SEC Rule 18f-4's VaR test)
+  also escalates after more than five business days in breach and records the
+  follow-up once back in compliance (:mod:`compliance.services.remediation`).
+* Which decision each state allows is :data:`ACTION_ALLOWED_STATES`, the one
+  table the services enforce and the pages offer (:func:`alert_actions_allowed`).
 * Every transition writes an ``alert.decision`` audit event in its transaction
   (system transitions have no actor); the alert's history is those events.
 """
@@ -33,7 +38,7 @@ Workflow::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -52,6 +57,7 @@ from compliance.models import (
     Severity,
 )
 from compliance.services import notifications
+from compliance.services.remediation import alert_remediation_advance, alert_remediation_follow_up
 from portal.models import AuditAction, Role, Team, User
 from portal.origins import RequestOrigin
 from portal.services import audit_record
@@ -110,6 +116,8 @@ def _observe_limit_result(result: RuleResult) -> Alert:
     else:
         _alert_extend(alert, result)
     _escalate_if_due(alert, result.as_of)
+    if result.status == ResultStatus.BREACH:
+        alert_remediation_advance(alert=alert, as_of=result.as_of)
     return alert
 
 
@@ -228,6 +236,7 @@ def _cure(result: RuleResult) -> None:
         as_of=result.as_of.isoformat(),
         utilisation=_json_number(result.utilisation),
     )
+    alert_remediation_follow_up(alert=alert, as_of=result.as_of)
 
 
 def _json_number(value: float | None) -> float | str | None:
@@ -322,10 +331,45 @@ def _require_text(field: str, text: str | None, message: str) -> str:
     return text
 
 
-def _require_state(alert: Alert, allowed: Iterable[str], action: str) -> None:
-    if alert.state not in allowed:
+ACTION_ALLOWED_STATES: dict[str, tuple[str, ...]] = {
+    "acknowledge": (AlertState.OPEN, AlertState.SNOOZED),
+    "resolve": (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED),
+    "reopen": (AlertState.ACKNOWLEDGED, AlertState.SNOOZED, AlertState.RESOLVED, AlertState.WAIVED),
+    "waive": (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED),
+    "snooze": (AlertState.OPEN, AlertState.ACKNOWLEDGED),
+    "assign": (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED),
+}
+"""The alert states from which each decision may be taken. Resolving also needs the
+breach cured (:func:`alert_resolve`); a resolved or waived alert can only be reopened."""
+
+
+def alert_actions_allowed(alert: Alert) -> list[str]:
+    """The decisions ``alert`` allows now, in :data:`ALERT_ACTIONS` order (what the
+    decision panel offers)."""
+    return [
+        action
+        for action in ALERT_ACTIONS
+        if alert.state in ACTION_ALLOWED_STATES[action]
+        and not (action == "resolve" and alert.is_current)
+    ]
+
+
+PAST_PARTICIPLES = {
+    "acknowledge": "acknowledged",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "waive": "waived",
+    "snooze": "snoozed",
+    "assign": "assigned",
+}
+
+
+def _require_state(alert: Alert, action: str) -> None:
+    if alert.state not in ACTION_ALLOWED_STATES[action]:
+        state = alert.get_state_display().lower()
+        article = "An" if state[:1] in "aeiou" else "A"
         raise ValidationError(
-            {"state": [f"A {alert.get_state_display().lower()} alert cannot be {action}."]}
+            {"state": [f"{article} {state} alert cannot be {PAST_PARTICIPLES[action]}."]}
         )
 
 
@@ -341,7 +385,7 @@ def alert_acknowledge(
     _require_decider(user)
     comment = _require_text("comment", comment, "Acknowledging an alert requires a comment.")
     alert = _locked(alert)
-    _require_state(alert, (AlertState.OPEN, AlertState.SNOOZED), "acknowledged")
+    _require_state(alert, "acknowledge")
     previous = alert.state
     alert.state = AlertState.ACKNOWLEDGED
     alert.decision_utilisation = alert.last_utilisation
@@ -363,7 +407,7 @@ def alert_bulk_acknowledge(
     comment = _require_text("comment", comment, "Acknowledging an alert requires a comment.")
     if not alerts:
         raise ValidationError({"alerts": ["Select at least one alert."]})
-    not_open = [a.id for a in alerts if a.state not in (AlertState.OPEN, AlertState.SNOOZED)]
+    not_open = [a.id for a in alerts if a.state not in ACTION_ALLOWED_STATES["acknowledge"]]
     if not_open:
         raise ValidationError(
             {"alerts": [f"Alerts {not_open} are not open and cannot be acknowledged."]}
@@ -381,9 +425,7 @@ def alert_resolve(
     """Resolve an alert whose breach has been cured."""
     _require_decider(user)
     alert = _locked(alert)
-    _require_state(
-        alert, (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED), "resolved"
-    )
+    _require_state(alert, "resolve")
     if alert.is_current:
         raise ValidationError(
             {
@@ -416,7 +458,7 @@ def alert_waive(
     _require_decider(user)
     reason = _require_text("reason", reason, "Waiving an alert requires a reason.")
     alert = _locked(alert)
-    _require_state(alert, (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED), "waived")
+    _require_state(alert, "waive")
     previous = alert.state
     alert.state = AlertState.WAIVED
     alert.waiver_reason = reason
@@ -442,7 +484,7 @@ def alert_snooze(
     if until is None or until <= timezone.localdate():
         raise ValidationError({"until": ["Snooze until a date after today."]})
     alert = _locked(alert)
-    _require_state(alert, (AlertState.OPEN, AlertState.ACKNOWLEDGED), "snoozed")
+    _require_state(alert, "snooze")
     previous = alert.state
     alert.state = AlertState.SNOOZED
     alert.snoozed_until = until
@@ -468,11 +510,7 @@ def alert_reopen(
     _require_decider(user)
     comment = _require_text("comment", comment, "Reopening an alert requires a comment.")
     alert = _locked(alert)
-    _require_state(
-        alert,
-        (AlertState.ACKNOWLEDGED, AlertState.SNOOZED, AlertState.RESOLVED, AlertState.WAIVED),
-        "reopened",
-    )
+    _require_state(alert, "reopen")
     previous = alert.state
     alert.state = AlertState.OPEN
     alert.snoozed_until = None
@@ -493,6 +531,7 @@ def alert_assign(
     if not portfolio_list_visible_to(user=assignee).filter(id=alert.portfolio_id).exists():
         raise ValidationError({"assignee": [f"{assignee} is not entitled to this portfolio."]})
     alert = _locked(alert)
+    _require_state(alert, "assign")
     previous = alert.assignee
     alert.assignee = assignee
     alert.save(update_fields=["assignee", "updated_at"])

@@ -91,10 +91,20 @@ def lookback_start(*, end: dt.date, trading_days: int) -> dt.date:
     )
 
 
+US_COUNTRY = "US"
+
+
 def _government(frame: pd.DataFrame) -> pd.Series:
-    return (frame["asset_class"] == AssetClass.FIXED_INCOME) & frame["sector"].fillna(
-        ""
-    ).str.lower().str.startswith("government")
+    """Government securities in the sense of the Investment Company Act of 1940,
+    §2(a)(16): issued or guaranteed by the United States or its instrumentalities.
+    Decided by the instrument's ``issuer_type`` (``government``) and its country
+    (ISO code ``US``), never by a sector name: a foreign sovereign or a bank called
+    "Government ..." does not qualify for the 75-5-10 basket. The instrument model
+    does not tell federal from local issuers, so a US local authority's issue
+    marked ``government`` counts too."""
+    issuer_type = frame["issuer_type"].fillna("").astype(str)
+    country = frame["country"].fillna("").astype(str).str.upper()
+    return (issuer_type == IssuerType.GOVERNMENT) & (country == US_COUNTRY)
 
 
 def instrument_rows(instruments: Iterable[Instrument]) -> dict[int, dict]:

@@ -20,7 +20,7 @@ from analytics.selectors.entitlements import portfolio_list_visible_to
 from compliance.engine.kinds import RuleParameterError, clean_params
 from compliance.engine.specs import RuleSpec
 from compliance.engine.templates import TEMPLATES, template_rules
-from compliance.models import Rule, RuleScope
+from compliance.models import Rule, RuleScope, TradingPermission
 from portal.models import AuditAction, Entitlement, Role, Team, User
 from portal.origins import RequestOrigin
 from portal.services import audit_record
@@ -51,6 +51,16 @@ def _check_scope_permission(*, user: User, scope: str, portfolio: Portfolio | No
         )
     ):
         raise PermissionDenied("You are not entitled to this portfolio.")
+
+
+def user_can_edit_rule(user: User, rule: Rule) -> bool:
+    """Whether ``user`` may edit or deactivate ``rule`` (the check of
+    :func:`rule_update` and :func:`rule_deactivate`, for pages to offer only that)."""
+    try:
+        _check_scope_permission(user=user, scope=rule.scope, portfolio=rule.portfolio)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _validated(
@@ -239,6 +249,30 @@ def template_apply(
         )
         for definition in template_rules(template, reference=reference or None)
     ]
+
+
+@transaction.atomic
+def trading_permission_set(
+    *, user: User, portfolio: Portfolio, short_selling: bool, origin: RequestOrigin | None = None
+) -> TradingPermission:
+    """Allow or forbid ``portfolio`` to sell short (sell more than it holds), as the
+    pre-trade check reads it. Administrators only; audited as a compliance
+    configuration change."""
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        raise PermissionDenied("Only administrators change trading permissions.")
+    permission, _ = TradingPermission.objects.select_for_update().get_or_create(portfolio=portfolio)
+    before = permission.short_selling
+    permission.short_selling = short_selling
+    permission.granted_by = user
+    permission.save()
+    audit_record(
+        actor=user,
+        action=RULE_CHANGED,
+        target=permission,
+        origin=origin,
+        details={"short_selling": {"from": before, "to": short_selling}},
+    )
+    return permission
 
 
 def rules_by_portfolio(*, portfolio_ids: Iterable[int]) -> dict[int, list[Rule]]:

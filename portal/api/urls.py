@@ -1,6 +1,7 @@
 """REST API routes (token or session authentication; see /api/docs/).
 
-Each app keeps its own routes (``analytics/api/urls.py``, ``compliance/api/urls.py``);
+Each app keeps its own routes (``analytics/api/urls.py``, ``compliance/api/urls.py``,
+``reports/api/urls.py``);
 they are included by dotted path, so this router imports no app module.
 """
 
@@ -11,4 +12,6 @@ urlpatterns = [
     path("token/", obtain_auth_token, name="api-token"),
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
+    path("reports/", include("reports.api.urls")),
+    path("dashboards/", include("dashboards.api.urls")),
 ]

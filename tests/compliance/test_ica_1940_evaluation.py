@@ -37,6 +37,8 @@ def drifted(growth, admin_user):
         identifier="UST10",
         issuer="US Treasury",
         sector="Government",
+        issuer_type="government",
+        country="US",
         asset_class=AssetClass.FIXED_INCOME,
     )
     Price.objects.bulk_create(
@@ -110,3 +112,29 @@ def test_a_qualifying_purchase_is_allowed(growth, drifted, ticker, quantity):
     assert row.after_status == "restricted"
     assert check.breaches == []
     assert check.verdict == "warning"  # allowed; the fund stays restricted
+
+
+def test_government_is_decided_by_issuer_type_not_by_the_sector_name(growth, drifted):
+    # A corporate bond filed under a "Government" sector is no government security
+    # (ICA §2(a)(16)): 100 × 100 = 10,000 of one issuer is 10 % of total assets,
+    # beyond 5 %, so buying it moves 10,000 of qualifying cash out of the basket:
+    # (70,000 − 10,000) / 100,000 = 60 %, a purchase that worsens the shortfall.
+    _, _, instruments = drifted
+    agency_lookalike = InstrumentFactory(
+        identifier="GOVCO",
+        issuer="Government Services Corp",
+        sector="Government",
+        issuer_type="corporate",
+        asset_class=AssetClass.FIXED_INCOME,
+    )
+    check = pretrade_check(
+        portfolio=growth, instrument=agency_lookalike, side=BUY, quantity=100, price=100
+    )
+    row = {r.rule.name: r for r in check.rows}[BASKET]
+    assert row.after_value == pytest.approx(0.60)
+    assert row.refused
+    # The Treasury (issuer type government, US) at the same size qualifies outright.
+    treasury = pretrade_check(
+        portfolio=growth, instrument=instruments["UST10"], side=BUY, quantity=100, price=100
+    )
+    assert {r.rule.name: r for r in treasury.rows}[BASKET].after_value == pytest.approx(0.70)

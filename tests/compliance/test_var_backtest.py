@@ -95,5 +95,7 @@ def test_the_pre_trade_page_names_each_outcome_by_its_label(
     assert response.status_code == 200
     html = response.content.decode()
     assert ">No value</span>" in html
-    assert ">Breach</span>" in html  # the backtest: 6 exceptions whatever the trade
+    # The backtest: 6 exceptions whatever the trade, an existing breach it leaves alone.
+    assert ">Already in breach, unchanged by the trade</span>" in html
+    assert "Would breach" not in html
     assert "no_value" not in html

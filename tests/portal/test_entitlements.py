@@ -50,7 +50,7 @@ def test_selector_page_and_api_show_exactly_the_entitled_portfolios(
     client.force_login(user)
     page = client.get(reverse("portfolio-list"))
     assert page.status_code == 200
-    shown = sorted(p.code for p in page.context["portfolios"])
+    shown = sorted(row.portfolio.code for row in page.context["rows"])
     assert shown == expected
     for code in {"GROWTH", "INCOME", "HIDDEN"} - set(expected):
         assert f">{code}<" not in page.content.decode()

@@ -34,6 +34,12 @@ def test_numbers_and_plain_text_are_left_alone(cell):
     assert cell_neutralise(cell) == cell
 
 
+@pytest.mark.parametrize("cell", ["+1", "-12.5", "=1+1", "@SUM(A1)"])
+def test_in_a_text_column_number_like_cells_are_neutralised_too(cell):
+    assert cell_neutralise(cell, text=True) == "'" + cell
+    assert cell_neutralise("GROWTH", text=True) == "GROWTH"
+
+
 def test_sha256_of_a_known_string_is_the_published_value(tmp_path):
     assert bytes_sha256(b"abc") == ABC_SHA256
     assert bytes_sha256(b"") == EMPTY_SHA256

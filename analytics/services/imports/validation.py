@@ -2,8 +2,9 @@
 pulls and the admin's resources).
 
 * ``validation_context_load`` reads the reference data once per import: the
-  instruments, and the portfolios the actor may import into (so a portfolio the
-  actor may not manage reads as unknown: ids and codes leak nothing).
+  instruments, the portfolios the actor may import into (so a portfolio the
+  actor may not manage reads as unknown: ids and codes leak nothing) and, for
+  trades, the usernames of the active users (a trade's optional ``trader``).
 * ``rows_validate`` runs the kind's vectorised per-field checks
   (``analytics.ingest.kinds``) and refuses rows whose natural key an earlier row
   of the same input already had.
@@ -78,6 +79,8 @@ def validation_context_load(*, spec: KindSpec, actor: User | None, source: str) 
         ):
             context.portfolio_ids[code] = pk
             context.portfolio_currencies[code] = currency
+    if spec.kind == DataKind.TRADES:
+        context.user_ids = dict(User.objects.filter(is_active=True).values_list("username", "id"))
     if spec.kind == DataKind.INSTRUMENTS:
         context.isin_owner = {
             isin: identifier

@@ -77,11 +77,19 @@ def portfolio_as_of(*, portfolio: Portfolio) -> dt.date | None:
     return portfolio_latest_position_date(portfolio=portfolio)
 
 
-def snapshot_request(*, portfolio: Portfolio, enqueue: bool = True) -> AnalyticsSnapshot | None:
+def snapshot_request(
+    *, portfolio: Portfolio, enqueue: bool = True, as_of: dt.date | None = None
+) -> AnalyticsSnapshot | None:
     """The snapshot row of ``portfolio``'s current key, queued for computing if new,
     failed, or running with no live holder (unless ``enqueue`` is false: the caller
-    computes it). None when the portfolio has no positions yet."""
-    as_of = portfolio_as_of(portfolio=portfolio)
+    computes it). With ``as_of``, the key of the portfolio's latest date with
+    positions on or before it, at the current data version (a page asking for a
+    past date). None when the portfolio has no positions (by then)."""
+    as_of = (
+        portfolio_as_of(portfolio=portfolio)
+        if as_of is None
+        else portfolio_latest_position_date(portfolio=portfolio, on_or_before=as_of)
+    )
     if as_of is None:
         return None
     version = Portfolio.objects.values_list("data_version", flat=True).get(pk=portfolio.pk)

@@ -11,6 +11,9 @@ read:
 * **Prices** for holdings-based attribution: closes converted into the base
   currency on the same date (:func:`analytics.selectors.fx.in_base_currency`).
 * **Factor** returns: the monthly factor table.
+* **Risk-free** rates: the monthly rates of the portfolio's risk-free factor
+  (``Portfolio.risk_free_factor``, e.g. the Fama-French ``RF``), none when the
+  portfolio names no factor (the constant ``ANALYTICS_RISK_FREE_RATE`` applies).
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ class PortfolioFrames:
     benchmark_returns: pd.Series | None = None  # daily, in base currency, benchmark's dates
     benchmark_has_weights: bool = False
     factor_returns: pd.DataFrame | None = None  # month-end × factor, monthly decimals
+    risk_free_factor: str = ""  # the factor code of the risk-free series ("" = constant rate)
+    risk_free_source: str = ""  # where the factor's rows came from (e.g. fama-french)
+    risk_free_monthly: pd.Series | None = None  # monthly periods → the month's rate (fraction)
 
 
 def _benchmark_returns(portfolio: Portfolio, as_of: dt.date) -> pd.Series | None:
@@ -99,11 +105,31 @@ def _factor_returns(as_of: dt.date) -> pd.DataFrame | None:
     return table.sort_index()
 
 
+def _risk_free_monthly(factor: str, as_of: dt.date) -> tuple[pd.Series | None, str]:
+    """The monthly rates of the risk-free ``factor`` for the months up to and including
+    ``as_of``'s and their source; (None, "") when the portfolio names no factor. A
+    month's row is dated at its end, after ``as_of`` within the month: the rate (a
+    one-month bill bought at the start of the month) is known from the month's start."""
+    if not factor:
+        return None, ""
+    next_month = (pd.Timestamp(as_of) + pd.offsets.MonthBegin(1)).date()
+    rows = list(
+        FactorReturn.objects.filter(factor=factor, frequency="M", date__lt=next_month)
+        .order_by("date")
+        .values_list("date", "value", "source")
+    )
+    months = pd.DatetimeIndex([row[0] for row in rows]).to_period("M")
+    rates = pd.Series([row[1] for row in rows], index=months, dtype=np.float64, name=factor)
+    sources = sorted({row[2] for row in rows})
+    return rates, ", ".join(sources)
+
+
 def portfolio_frames_load(*, portfolio: Portfolio, as_of: dt.date) -> PortfolioFrames:
     """The frames of ``portfolio`` with data up to and including ``as_of``."""
     history = portfolio_history(portfolio_ids=[portfolio.pk], last=as_of)
     valuations = history.valuations
     benchmark = portfolio.benchmark
+    risk_free_monthly, risk_free_source = _risk_free_monthly(portfolio.risk_free_factor, as_of)
     return PortfolioFrames(
         portfolio_id=portfolio.pk,
         base_currency=portfolio.base_currency,
@@ -121,6 +147,9 @@ def portfolio_frames_load(*, portfolio: Portfolio, as_of: dt.date) -> PortfolioF
             benchmark and BenchmarkWeight.objects.filter(benchmark=benchmark).exists()
         ),
         factor_returns=_factor_returns(as_of),
+        risk_free_factor=portfolio.risk_free_factor,
+        risk_free_source=risk_free_source,
+        risk_free_monthly=risk_free_monthly,
     )
 
 

@@ -10,7 +10,7 @@ window are null when the benchmark does not cover every date of it.
 import numpy as np
 import pandas as pd
 
-from analytics.engine import drawdown, ratios, relative
+from analytics.engine import drawdown, ratios
 from analytics.engine.metrics import METRICS, metric_table
 from analytics.engine.returns import (
     arithmetic_active_return,
@@ -48,12 +48,33 @@ def window_slices(returns: pd.Series) -> dict[str, pd.Series]:
     return {name: windows[name] for name in WINDOWS if name in windows and len(windows[name]) > 1}
 
 
+def annual_rate_of(per_period: pd.Series) -> float:
+    """The annual rate equivalent to the mean of per-period rates, ``(1 + mean)^252 − 1``
+    (the inverse of how an annual rate enters the engine per period)."""
+    return float((1.0 + per_period.mean()) ** PERIODS_PER_YEAR - 1.0)
+
+
 def metrics_section(
-    returns: pd.Series, benchmark: pd.Series | None, *, risk_free: float, confidence: float
+    returns: pd.Series,
+    benchmark: pd.Series | None,
+    *,
+    risk_free: float,
+    confidence: float,
+    risk_free_returns: pd.Series | None = None,
 ) -> dict:
-    """``{window: {"portfolio": {metric: value}, "benchmark": {...} | None, "notes": [...]}}``."""
+    """``{window: {"portfolio": {metric: value}, "benchmark": {...} | None, "notes": [...],
+    "risk_free_rate": annual}}``.
+
+    Ratios over the risk-free rate (Sharpe, Sortino, downside deviation, Omega, alpha)
+    use the periodic excess returns over ``risk_free_returns`` (one rate per date of
+    ``returns``) when given, else the constant annual ``risk_free``; each window states
+    the annual rate it used (for a series, its mean over the window, annualised).
+    """
     result = {}
     for name, window in window_slices(returns).items():
+        window_rates = (
+            risk_free_returns.reindex(window.index) if risk_free_returns is not None else None
+        )
         bench = benchmark.reindex(window.index) if benchmark is not None else None
         covered = bench is not None and not bench.isna().any()
         frame = window.to_frame("portfolio")
@@ -63,6 +84,7 @@ def metrics_section(
             frame,
             bench if covered else pd.Series(0.0, index=window.index, name="none"),
             risk_free=risk_free,
+            risk_free_returns=window_rates,
             periods_per_year=PERIODS_PER_YEAR,
             confidence=confidence,
         )
@@ -81,6 +103,7 @@ def metrics_section(
             "portfolio": table.loc["portfolio"].to_dict(),
             "benchmark": table.loc["benchmark"].to_dict() if covered else None,
             "notes": notes,
+            "risk_free_rate": risk_free if window_rates is None else annual_rate_of(window_rates),
         }
     return clean({"definitions": METRICS, "windows": result})
 
@@ -146,33 +169,30 @@ def drawdowns_section(returns: pd.Series) -> dict:
     )
 
 
-def rolling_section(returns: pd.Series, benchmark: pd.Series | None, *, risk_free: float) -> dict:
-    """Rolling annualised volatility, Sharpe and beta over 63 and 252 trading days."""
+def rolling_section(
+    returns: pd.Series,
+    benchmark: pd.Series | None,
+    *,
+    risk_free: float,
+    risk_free_returns: pd.Series | None = None,
+) -> dict:
+    """Rolling annualised volatility, Sharpe and beta over 63 and 252 trading days
+    (Sharpe over ``risk_free_returns`` per date when given, else the annual ``risk_free``)."""
     windows = {}
     for window in ROLLING_WINDOWS:
         if len(returns) < window:
             continue
         values = {
             "volatility": ratios.rolling_volatility(returns, window, PERIODS_PER_YEAR),
-            "sharpe": ratios.rolling_sharpe(returns, window, risk_free, PERIODS_PER_YEAR),
+            "sharpe": ratios.rolling_sharpe(
+                returns,
+                window,
+                risk_free,
+                PERIODS_PER_YEAR,
+                risk_free_returns=risk_free_returns,
+            ),
         }
         if benchmark is not None:
             values["beta"] = ratios.rolling_beta(returns, benchmark, window)
         windows[str(window)] = {name: clean(v.to_numpy()) for name, v in values.items()}
     return {"dates": clean(returns.index), "windows": windows}
-
-
-def relative_values(returns: pd.Series, benchmark: pd.Series | None) -> dict:
-    """Beta and tracking error over the last year (for risk limits), null if not covered."""
-    window = window_slices(returns).get("1Y", returns)
-    if benchmark is None:
-        return {"beta": None, "tracking_error": None}
-    bench = benchmark.reindex(window.index)
-    if bench.isna().any():
-        return {"beta": None, "tracking_error": None}
-    return clean(
-        {
-            "beta": relative.beta(window, bench),
-            "tracking_error": relative.tracking_error(window, bench, PERIODS_PER_YEAR),
-        }
-    )

@@ -16,16 +16,30 @@ concentration and the figures risk limits are checked against.
   value are left out and counted. The portfolio-level long, short, gross and
   net exposure, the concentration figures and the largest position leave cash
   out (gross 1.3 = 130 % of net assets invested).
+* Risk values (:func:`risk_values`) are the figures risk limits are checked
+  against, on every window a limit may name (:class:`~analytics.models.RiskWindow`):
+  the VaR table above is the ``500D`` window; volatility, tracking error and
+  beta are on the Performance tab's windows, drawdowns from each window's own
+  peak.
 """
 
 import numpy as np
 import pandas as pd
 
-from analytics.engine import exposure, var
+from analytics.engine import drawdown, exposure, ratios, relative, var
 from analytics.engine.backtest import rolling_var_backtest
-from analytics.models import AssetClass, RiskLimitMetric
+from analytics.models import (
+    DEFAULT_RISK_WINDOWS,
+    RETURN_WINDOWS,
+    RISK_LIMIT_WINDOWS,
+    AssetClass,
+    RiskLimitMetric,
+    RiskWindow,
+    risk_value_key,
+)
 from analytics.services.snapshots.frames import ATTRIBUTES
 from analytics.services.snapshots.jsonify import clean, records
+from analytics.services.snapshots.performance import PERIODS_PER_YEAR, window_slices
 
 CONFIDENCES = (0.95, 0.99)
 HORIZONS = (1, 10)
@@ -148,31 +162,70 @@ def exposures_section(holdings: pd.DataFrame) -> dict:
     )
 
 
+def risk_returns_windows(returns: pd.Series) -> dict[str, pd.Series]:
+    """The daily returns of each :class:`RiskWindow` the history supports: the last
+    ``VAR_HISTORY`` returns, and the 1Y, 3Y, 5Y and since-inception windows of the
+    Performance tab (:func:`~analytics.services.snapshots.performance.window_slices`)."""
+    slices = window_slices(returns)
+    windows = {RiskWindow.LAST_500_DAYS.value: returns.iloc[-VAR_HISTORY:]}
+    windows.update({window.value: slices[window] for window in RETURN_WINDOWS if window in slices})
+    return windows
+
+
+def _window_values(returns: pd.Series, benchmark: pd.Series | None) -> dict[str, float | None]:
+    """Every return-based :class:`RiskLimitMetric` on one window of daily returns."""
+    sample = returns.to_numpy()
+    values: dict[str, float | None] = {
+        RiskLimitMetric.VAR_95: float(var.historical_var(sample, 0.95)),
+        RiskLimitMetric.VAR_99: float(var.historical_var(sample, 0.99)),
+        RiskLimitMetric.CVAR_95: float(var.historical_cvar(sample, 0.95)),
+        RiskLimitMetric.VOLATILITY: float(ratios.annual_volatility(sample, PERIODS_PER_YEAR)),
+        RiskLimitMetric.MAX_DRAWDOWN: abs(float(drawdown.max_drawdown(sample))),
+        RiskLimitMetric.CURRENT_DRAWDOWN: abs(float(drawdown.current_drawdown(sample))),
+        RiskLimitMetric.BETA: None,
+        RiskLimitMetric.TRACKING_ERROR: None,
+    }
+    bench = benchmark.reindex(returns.index) if benchmark is not None else None
+    if bench is not None and not bench.isna().any():
+        covered = bench.to_numpy()
+        values[RiskLimitMetric.BETA] = float(relative.beta(sample, covered))
+        values[RiskLimitMetric.TRACKING_ERROR] = float(
+            relative.tracking_error(sample, covered, PERIODS_PER_YEAR)
+        )
+    return values
+
+
 def risk_values(
-    *, var_rows: list[dict], metrics: dict, exposures: dict, relative: dict
+    *, returns: pd.Series, benchmark: pd.Series | None, exposures: dict
 ) -> dict[str, float | None]:
-    """The value of each :class:`RiskLimitMetric` (positive fractions; see that class)."""
+    """The value of each :class:`RiskLimitMetric` on each window it may be limited on
+    (positive fractions; see that class), the figures risk limits are checked against.
 
-    def one_day(method, confidence, key="var"):
-        for row in var_rows:
-            if (row["method"], row["confidence"], row["horizon"]) == (method, confidence, 1):
-                return row[key]
-        return None
-
-    year = metrics["windows"].get("1Y") or metrics["windows"].get("SI") or {}
-    since_inception = metrics["windows"].get("SI", {}).get("portfolio", {})
+    Keys are ``risk_value_key(metric, window)`` (``"var_95@1Y"``) for every window in
+    :data:`RISK_LIMIT_WINDOWS` that the history supports; a bare metric key
+    (``"var_95"``) holds the value on its default window (:data:`DEFAULT_RISK_WINDOWS`).
+    VaR and CVaR are 1-day historical figures of the window's returns; volatility
+    and tracking error annualised (√252, ddof 1); beta and tracking error null
+    where the benchmark does not cover every date of the window; drawdowns
+    measured from the window's own running peak (the current drawdown on the
+    as-of date, 0 at a new peak). Exposures are on the as-of date.
+    """
+    windows = risk_returns_windows(returns) if len(returns) > 1 else {}
+    by_window = {name: _window_values(window, benchmark) for name, window in windows.items()}
     totals = exposures.get("totals") or {}
-    drawdown = since_inception.get("max_drawdown")
-    return {
-        RiskLimitMetric.VAR_95: one_day("historical", 0.95),
-        RiskLimitMetric.VAR_99: one_day("historical", 0.99),
-        RiskLimitMetric.CVAR_95: one_day("historical", 0.95, "cvar"),
-        RiskLimitMetric.VOLATILITY: (year.get("portfolio") or {}).get("annual_volatility"),
-        RiskLimitMetric.TRACKING_ERROR: relative.get("tracking_error"),
-        RiskLimitMetric.BETA: relative.get("beta"),
-        RiskLimitMetric.MAX_DRAWDOWN: None if drawdown is None else abs(drawdown),
+    point_in_time: dict[str, float | None] = {
         RiskLimitMetric.GROSS_EXPOSURE: totals.get("gross"),
         RiskLimitMetric.NET_EXPOSURE: totals.get("net"),
         RiskLimitMetric.TOP10_WEIGHT: (exposures.get("concentration") or {}).get("top_n_weight"),
         RiskLimitMetric.LARGEST_POSITION: exposures.get("largest_position"),
     }
+    values: dict[str, float | None] = {}
+    for metric, allowed in RISK_LIMIT_WINDOWS.items():
+        for window in allowed:
+            if window == RiskWindow.AS_OF:
+                value = point_in_time.get(metric)
+            else:
+                value = by_window.get(window, {}).get(metric)
+            values[risk_value_key(metric, window)] = value
+        values[metric] = values[risk_value_key(metric, DEFAULT_RISK_WINDOWS[metric])]
+    return values

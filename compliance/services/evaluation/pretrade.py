@@ -1,24 +1,40 @@
-"""The pre-trade check: which rules a proposed trade would warn on or breach,
-with the utilisation before and after, against the portfolio's latest holdings.
+"""The pre-trade check: what a proposed trade does to each rule, with the
+utilisation before and after, against the portfolio's latest holdings.
 
 It reads only: nothing is stored and no alert is raised. The trade is valued and
 booked as the post-trade evaluation will book it (a security leg and a cash leg,
 :func:`compliance.services.frames.legs_for_trade`), and both books are measured
 over one loaded return history, so a predicted breach is the one that follows.
-The trade is classified against today's holdings as the post-trade evaluation
-classifies the day's trades: a test at acquisition (the 1940 Act's 75-5-10) that
-the fund already fails is ``restricted``, the trade is refused (a ``breach``)
-when it causes or worsens the shortfall, and allowed when it leaves it as it is
-or improves it (the row stays ``restricted``, listed among the warnings).
-Bad input raises Django's ``ValidationError`` with field errors.
+
+Each rule is classified by what the trade *does* to it
+(:func:`compliance.engine.pretrade.trade_effects`): it **causes** a breach, it
+**worsens** an existing one, it leaves an existing breach **unchanged**, it
+**reduces** or **cures** one, or the rule stays within its limit. Only causing or
+worsening a breach refuses the trade (the verdict ``breach``); a breach the book
+already has and the trade does not touch is reported as such, never as one the
+trade would cause. A test at acquisition (the 1940 Act's 75-5-10) that the fund
+already fails is ``restricted``, and a purchase that worsens it is refused. A VaR
+rule under SEC Rule 18f-4's remediation (more than five business days out of
+compliance, :mod:`compliance.services.remediation`) allows only trades that lower
+its utilisation.
+
+The check also lists every group the instrument belongs to (the instrument, its
+issuer and issuer group, sector, country and currency) with its weight before and
+after the trade.
+
+A sale of more than the portfolio holds would go short; without a short-selling
+permission (:class:`compliance.models.TradingPermission`) it is refused with a
+``quantity`` error before anything is measured. Bad input raises Django's
+``ValidationError`` with field errors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -28,21 +44,62 @@ from django.utils import timezone
 from analytics.models import Instrument, Portfolio, Price, TradeSide
 from analytics.selectors.frames import latest_position_dates
 from compliance.engine.holdings import apply_legs
+from compliance.engine.kinds import RuleKind
+from compliance.engine.pretrade import (
+    EFFECT_LABELS,
+    REFUSED,
+    Effect,
+    GroupWeight,
+    instrument_group_weights,
+    trade_effects,
+)
 from compliance.engine.rules import classify_trades
 from compliance.engine.specs import RuleSpec
-from compliance.models import Rule
+from compliance.models import Rule, TradingPermission
 from compliance.services import frames
 from compliance.services.evaluation.histories import ReturnHistories, return_histories_load
 from compliance.services.evaluation.results import book_results
+from compliance.services.remediation import reducing_only_rules
 from compliance.services.rules import rule_specs, rules_by_portfolio
 
-OUTCOME_ORDER = {"breach": 0, "restricted": 1, "warning": 2, "no_value": 3, "ok": 4}
-"""Rows are listed worst first, then by rule name."""
+EFFECT_ORDER = {
+    Effect.CAUSES: 0,
+    Effect.WORSENS: 1,
+    Effect.NOT_REDUCING: 2,
+    Effect.UNCHANGED: 3,
+    Effect.REDUCES: 4,
+    Effect.CURES: 5,
+    Effect.WARNING: 6,
+    Effect.NO_VALUE: 7,
+    Effect.OK: 8,
+}
+"""Rows are listed by what the trade does (refusals first), then by rule name."""
+
+HEADLINE_PARTS = (
+    (Effect.CAUSES, "would breach {n} rule{s}"),
+    (Effect.WORSENS, "worsens {n} existing breach{es}"),
+    (Effect.NOT_REDUCING, "does not reduce {n} rule{s} restricted to reducing trades"),
+    (Effect.REDUCES, "reduces {n} existing breach{es}"),
+    (Effect.CURES, "cures {n} existing breach{es}"),
+    (Effect.UNCHANGED, "{n} existing breach{es} unchanged by the trade"),
+    (Effect.WARNING, "near the limit of {n} rule{s}"),
+)
+
+GROUP_RULE_KINDS = (
+    RuleKind.MAX_GROUP_WEIGHT,
+    RuleKind.MIN_GROUP_WEIGHT,
+    RuleKind.MAX_LARGE_GROUPS_TOTAL,
+)
 
 
 @dataclass(frozen=True)
 class PreTradeRow:
-    """One rule before and after the proposed trade."""
+    """One rule before and after the proposed trade. ``effect`` is what the trade
+    does to it (:class:`compliance.engine.pretrade.Effect`); ``group`` names the
+    group that drives the rule after the trade (its worst), ``own_group`` the
+    instrument's own group for the rule's attribute (``None`` for rules without
+    one); ``reducing_only_since`` the date since which the rule allows only trades
+    that lower its utilisation (SEC Rule 18f-4 remediation), else ``None``."""
 
     rule: Rule
     before_value: float | None
@@ -53,12 +110,24 @@ class PreTradeRow:
     after_status: str
     group: str
     detail: dict[str, Any]
+    effect: str = Effect.OK.value
+    own_group: GroupWeight | None = None
+    reducing_only_since: dt.date | None = None
+
+    @property
+    def effect_label(self) -> str:
+        return EFFECT_LABELS[self.effect]
+
+    @property
+    def refused(self) -> bool:
+        return self.effect in REFUSED
 
 
 @dataclass(frozen=True)
 class PreTradeResult:
     """The check of one proposed trade; ``trade_value_base`` is the security leg's
-    signed value in the portfolio's base currency (positive for a buy)."""
+    signed value in the portfolio's base currency (positive for a buy);
+    ``groups`` the instrument's groups with their weights before and after."""
 
     portfolio: Portfolio
     instrument: Instrument
@@ -68,20 +137,53 @@ class PreTradeResult:
     as_of: dt.date | None
     trade_value_base: float
     rows: list[PreTradeRow]
+    groups: list[GroupWeight] = field(default_factory=list)
 
     @property
     def breaches(self) -> list[PreTradeRow]:
-        return [r for r in self.rows if r.after_status == "breach"]
+        """Rules the trade would breach, worsen, or (under a restriction to reducing
+        trades) fail to reduce: the reasons to refuse it."""
+        return [r for r in self.rows if r.refused]
+
+    @property
+    def existing_breaches(self) -> list[PreTradeRow]:
+        """Rules already failing that the trade leaves exactly where they were."""
+        return [r for r in self.rows if r.effect == Effect.UNCHANGED]
+
+    @property
+    def reduced(self) -> list[PreTradeRow]:
+        """Existing breaches the trade reduces or cures."""
+        return [r for r in self.rows if r.effect in (Effect.REDUCES, Effect.CURES)]
 
     @property
     def warnings(self) -> list[PreTradeRow]:
-        """Rules near their limit, and tests at acquisition the fund already fails
-        that the trade does not worsen (allowed, but the fund stays restricted)."""
-        return [r for r in self.rows if r.after_status in ("warning", "restricted")]
+        """Rules within their limit but near it after the trade."""
+        return [r for r in self.rows if r.effect == Effect.WARNING]
 
     @property
     def verdict(self) -> str:
-        return "breach" if self.breaches else "warning" if self.warnings else "ok"
+        """``breach`` when the trade must not be done, ``warning`` when it is allowed
+        but a rule is near or (already) beyond its limit, else ``ok``."""
+        if self.breaches:
+            return "breach"
+        return "warning" if self.warnings or self.existing_breaches or self.reduced else "ok"
+
+    @property
+    def headline(self) -> str:
+        """One sentence: refused or allowed, and what the trade does, by effect."""
+        counts = Counter(row.effect for row in self.rows)
+        parts = [
+            text.format(
+                n=counts[effect],
+                s="" if counts[effect] == 1 else "s",
+                es="" if counts[effect] == 1 else "es",
+            )
+            for effect, text in HEADLINE_PARTS
+            if counts[effect]
+        ]
+        if not parts:
+            return "Allowed: within every limit"
+        return ("Refused: " if self.breaches else "Allowed: ") + ", ".join(parts)
 
 
 def _valid_amount(value: Any, *, allow_zero: bool) -> float | None:
@@ -125,6 +227,25 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _own_group(rule: Rule, groups: Sequence[GroupWeight]) -> GroupWeight | None:
+    """The instrument's own group for a rule's attribute: the instrument for the
+    instrument-weight rule, its group of the rule's attribute for group rules (when
+    the rule is about one named group, only if the instrument belongs to it)."""
+    by_attribute = {group.attribute: group for group in groups}
+    if rule.kind == RuleKind.MAX_INSTRUMENT_WEIGHT:
+        return by_attribute.get("instrument")
+    if rule.kind not in GROUP_RULE_KINDS:
+        return None
+    attribute = rule.params.get("attribute", "issuer")
+    own = by_attribute.get(attribute)
+    if own is None and attribute == "issuer_group":
+        own = by_attribute.get("issuer")  # no group: the issuer is its own body
+    named = rule.params.get("group")
+    if own is None or (named and named != own.group):
+        return None
+    return own
+
+
 def _pretrade_rows(
     *,
     holdings: pd.DataFrame,
@@ -133,10 +254,14 @@ def _pretrade_rows(
     rules: dict[int, Rule],
     portfolio_id: int,
     histories: ReturnHistories | None,
+    groups: Sequence[GroupWeight] = (),
+    reducing_only: Mapping[int, dt.date] | None = None,
 ) -> list[PreTradeRow]:
-    """Compute each rule on today's holdings and on them with the trade's legs."""
+    """Compute each rule on today's holdings and on them with the trade's legs,
+    and classify what the trade does to it."""
     if not specs:
         return []
+    reducing_only = reducing_only or {}
     portfolio_ids = [portfolio_id]
     current = book_results(
         holdings=holdings,
@@ -157,25 +282,65 @@ def _pretrade_rows(
         ),
         current,
     )
-    today = current.set_index("rule")
+    today = current.set_index("rule").reindex(proposed["rule"])
+    effects = trade_effects(
+        before_status=today["status"].fillna("no_value").to_numpy(object),
+        before_utilisation=today["utilisation"].to_numpy(dtype=float),
+        after_status=proposed["status"].to_numpy(object),
+        after_utilisation=proposed["utilisation"].to_numpy(dtype=float),
+        reducing_only=[int(rule) in reducing_only for rule in proposed["rule"]],
+    )
     rows = []
-    for row in proposed.itertuples(index=False):
-        before = today.loc[row.rule]
+    for row, (_, before), effect in zip(
+        proposed.itertuples(index=False), today.iterrows(), effects, strict=True
+    ):
+        rule = rules[int(row.rule)]
         rows.append(
             PreTradeRow(
-                rule=rules[int(row.rule)],
+                rule=rule,
                 before_value=_optional_float(before["value"]),
                 before_utilisation=_optional_float(before["utilisation"]),
-                before_status=before["status"],
+                before_status=str(before["status"]),
                 after_value=_optional_float(row.value),
                 after_utilisation=_optional_float(row.utilisation),
                 after_status=row.status,
                 group=str(row.group or ""),
                 detail=row.detail if isinstance(row.detail, dict) else {},
+                effect=str(effect),
+                own_group=_own_group(rule, groups),
+                reducing_only_since=reducing_only.get(rule.id),
             )
         )
-    rows.sort(key=lambda r: (OUTCOME_ORDER.get(r.after_status, 9), r.rule.name))
+    rows.sort(key=lambda r: (EFFECT_ORDER.get(Effect(r.effect), 9), r.rule.name))
     return rows
+
+
+def _refuse_oversell(
+    *, portfolio: Portfolio, instrument: Instrument, holdings: pd.DataFrame, sold: float
+) -> None:
+    """A sale of more than the portfolio holds goes short: refused unless the
+    portfolio may sell short. Quantities are netted over lots; a tolerance of
+    1e-9 units absorbs decimal rounding."""
+    if TradingPermission.objects.filter(portfolio=portfolio, short_selling=True).exists():
+        return
+    held = 0.0
+    if len(holdings):
+        mine = holdings["instrument"] == instrument.id
+        held = float(holdings.loc[mine, "quantity"].astype(float).sum())
+    if sold <= held + 1e-9:
+        return
+    if held > 0:
+        message = (
+            f"{portfolio.code} holds {held:,.6g} {instrument.identifier}; selling {sold:,.6g} "
+            f"would go {sold - held:,.6g} short, and this portfolio has no short-selling "
+            f"permission. Sell at most {held:,.6g}."
+        )
+    else:
+        message = (
+            f"{portfolio.code} holds no long position in {instrument.identifier} to sell, and "
+            "this portfolio has no short-selling permission."
+        )
+    raise ValidationError({"quantity": [message]})
 
 
 def pretrade_check(
@@ -186,13 +351,23 @@ def pretrade_check(
     quantity: float,
     price: float | None = None,
 ) -> PreTradeResult:
-    """Which rules a proposed trade would warn on or breach, with the resulting
-    utilisation (module docstring). ``quantity`` is unsigned (``side`` says buy
-    or sell); ``price`` is per unit in the instrument's currency and defaults to
-    its latest close."""
+    """What a proposed trade does to each rule, with the resulting utilisation
+    (module docstring). ``quantity`` is unsigned (``side`` says buy or sell);
+    ``price`` is per unit in the instrument's currency and defaults to its latest
+    close. An oversell without a short-selling permission raises a
+    ``ValidationError`` on ``quantity``."""
     quantity, price = _trade_terms(instrument=instrument, side=side, quantity=quantity, price=price)
     as_of = latest_position_dates(portfolio_ids=[portfolio.id]).get(portfolio.id)
     on = as_of or timezone.localdate()
+    holdings = (
+        frames.holdings_frame(dates={portfolio.id: as_of})[0]
+        if as_of
+        else pd.DataFrame(columns=frames.HOLDING_COLUMNS)
+    )
+    if side == TradeSide.SELL:
+        _refuse_oversell(
+            portfolio=portfolio, instrument=instrument, holdings=holdings, sold=quantity
+        )
     try:
         legs = frames.legs_for_trade(
             portfolio=portfolio,
@@ -204,11 +379,6 @@ def pretrade_check(
         )
     except ValueError as error:
         raise ValidationError({"instrument": [str(error)]}) from None
-    holdings = (
-        frames.holdings_frame(dates={portfolio.id: as_of})[0]
-        if as_of
-        else pd.DataFrame(columns=frames.HOLDING_COLUMNS)
-    )
     rules_for = rules_by_portfolio(portfolio_ids=[portfolio.id])
     specs = rule_specs(rules_for=rules_for)
     # One history for both books: the legs name every instrument the trade adds.
@@ -218,6 +388,9 @@ def pretrade_check(
         instrument_ids=set(holdings["instrument"]) | set(legs["instrument"]),
         as_of=on,
     )
+    groups = instrument_group_weights(
+        before=holdings, after=apply_legs(holdings, legs), instrument=legs.iloc[0].to_dict()
+    )
     rows = _pretrade_rows(
         holdings=holdings,
         legs=legs,
@@ -225,6 +398,8 @@ def pretrade_check(
         rules={rule.id: rule for rule in rules_for[portfolio.id]},
         portfolio_id=portfolio.id,
         histories=histories,
+        groups=groups,
+        reducing_only=reducing_only_rules(portfolio=portfolio),
     )
     return PreTradeResult(
         portfolio=portfolio,
@@ -235,4 +410,5 @@ def pretrade_check(
         as_of=as_of,
         trade_value_base=float(legs["market_value_base"].iloc[0]),
         rows=rows,
+        groups=groups,
     )

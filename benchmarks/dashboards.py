@@ -1,0 +1,334 @@
+"""Dashboard speed under load: widget-data endpoints, cold and warm, against a
+trivial JSON endpoint of the same server, and a 10-widget dashboard page in
+headless Chromium.
+
+Run: ``DATABASE_URL=postgres://… python benchmarks/dashboards.py [--duration 30]
+[--connections 50] [--workers 4]`` (``wrk`` from Debian must be installed).
+
+It prepares the database named by ``DATABASE_URL`` (PostgreSQL: migrate; the
+quick demo loaded once with Celery tasks run eagerly so the snapshots exist;
+static files collected), gives the demo portfolio manager (``pm``) an API token
+and a dashboard of 10 widgets, and starts gunicorn (``--workers`` sync workers,
+``DEBUG`` off) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds
+from ``--connections`` concurrent connections of ``wrk`` (token authentication):
+
+* ``floor``: ``GET /api/dashboards/widget-kinds/``, a constant JSON answer through
+  the same authentication, DRF and middleware stack;
+* ``warm``: the 10 widgets' data endpoints in turn, each primed once, so every
+  request is answered from the Redis cache (``CACHE_URL``);
+* ``poll``: the data-version endpoint with the current ETag (``304 Not
+  Modified``), what every open dashboard sends every 2 seconds while visible;
+* ``cold``: the same endpoints on a second server whose cache is Django's dummy
+  cache, so every request builds its payload from the stored snapshots.
+
+It prints requests/s and the 50th and 99th latency percentiles of each (wrk's
+``--latency``), and the time until the 10-widget page is interactive: from
+navigation start until every widget holds its data and every chart is drawn, the
+median of five loads with a warm browser cache. Goals: warm p99 within 2× the
+floor's p99 and under 100 ms; at least 300 requests/s; the page under 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+USERNAME = "pm"
+PASSWORD = "portal-demo"  # noqa: S105 - the published demo credential
+BOARD = "Benchmark: ten widgets"
+KINDS = (
+    "kpis",
+    "cumulative",
+    "underwater",
+    "rolling",
+    "monthly",
+    "exposure",
+    "holdings",
+    "correlation",
+    "compliance",
+    "data_quality",
+)
+
+PREPARE = """
+from portal.celery import app
+app.conf.task_always_eager = True
+from django.core.management import call_command
+from analytics.models import Portfolio
+if not Portfolio.objects.exists():
+    call_command("load_demo", instruments=60, portfolios=4, days=260, verbosity=0)
+    call_command("load_compliance_demo", verbosity=0)
+from rest_framework.authtoken.models import Token
+from portal.models import User
+from dashboards.models import Dashboard
+from dashboards.services import dashboard_create
+from dashboards.widgets import CATALOG
+user = User.objects.get(username="{username}")
+token, _ = Token.objects.get_or_create(user=user)
+board = Dashboard.objects.filter(owner=user, name="{board}").first()
+if board is None:
+    widgets, y = [], 0
+    for index, kind in enumerate({kinds!r}):
+        spec = CATALOG[kind]
+        widgets.append({{"kind": kind, "x": 6 * (index % 2), "y": y, "w": 6, "h": spec.height}})
+        y += spec.height if index % 2 else 0
+    board = dashboard_create(owner=user, name="{board}", widgets=widgets)
+print("RESULT", token.key, board.pk)
+"""
+
+LUA = """
+paths = {{{paths}}}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1])
+end
+"""
+
+READY = """
+() => {
+  const widgets = [...document.querySelectorAll(".dashboard-widget")];
+  return widgets.length > 0 && widgets.every((w) => w.dataset.version
+    && [...w.querySelectorAll(".widget-plot")].every((p) => p.querySelector(".main-svg")));
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def manage(env: dict, *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(  # noqa: S603 - our own manage.py
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+@contextmanager
+def gunicorn(env: dict, workers: int) -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own server
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/health/", timeout=2)  # noqa: S310 - localhost
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def get_json(url: str, token: str) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - our own server on 127.0.0.1
+        url, headers={"Authorization": f"Token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - localhost
+        return json.loads(response.read())
+
+
+def to_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def load(
+    url: str,
+    paths: list[str],
+    token: str,
+    *,
+    duration: int,
+    connections: int,
+    headers: tuple[str, ...] = (),
+) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA.format(paths=", ".join(json.dumps(p) for p in paths)))
+    output = subprocess.run(  # noqa: S603 - wrk from Debian
+        [
+            WRK,
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{duration}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Authorization: Token {token}",
+            *[part for header in headers for part in ("-H", header)],
+            "-s",
+            script.name,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
+    if "50" not in percentiles:
+        sys.exit(f"wrk measured nothing:\n{output}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": to_ms(percentiles["50"]),
+        "p99": to_ms(percentiles["99"]),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def page_interactive(url: str, board: int, repeat: int = 5) -> float:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(f"{url}/login/")
+        page.fill("#id_username", USERNAME)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        times = []
+        for _ in range(repeat + 1):  # the first load fills the browser's cache
+            page.goto(f"{url}/dashboards/{board}/")
+            page.wait_for_function(READY, timeout=30000)
+            times.append(page.evaluate("performance.now()"))
+        browser.close()
+    return statistics.median(times[1:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    options = parser.parse_args()
+    if not Path(WRK).exists():
+        sys.exit("wrk is missing: apt-get install wrk (Debian package).")
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database for the benchmark.")
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "PORTAL_VAR_DIR": os.environ.get("PORTAL_VAR_DIR", str(ROOT / "var" / "bench-dashboards")),
+        "CACHE_URL": os.environ.get("CACHE_URL", "rediscache://127.0.0.1:6379/1"),
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    result = manage(env, "shell", stdin=PREPARE.format(username=USERNAME, board=BOARD, kinds=KINDS))
+    token, board = re.search(r"RESULT (\S+) (\d+)", result).groups()
+    rows = []
+    with gunicorn(env, options.workers) as url:
+        detail = get_json(f"{url}/api/dashboards/{board}/", token)
+        paths = [w["data_url"] for w in detail["widgets"]]
+        for path in paths:  # prime the cache: the warm phase never builds
+            get_json(url + path, token)
+        floor = load(
+            url,
+            ["/api/dashboards/widget-kinds/"],
+            token,
+            duration=options.duration,
+            connections=options.connections,
+        )
+        warm = load(url, paths, token, duration=options.duration, connections=options.connections)
+        versions = f"/api/dashboards/{board}/versions/"
+        request = urllib.request.Request(  # noqa: S310 - our own server on 127.0.0.1
+            url + versions, headers={"Authorization": f"Token {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - localhost
+            etag = response.headers["ETag"]
+        poll = load(
+            url,
+            [versions],
+            token,
+            duration=options.duration,
+            connections=options.connections,
+            headers=(f"If-None-Match: {etag}",),
+        )
+        interactive = page_interactive(url, int(board))
+        rows += [
+            ("floor (widget kinds)", floor),
+            ("widget data, warm", warm),
+            ("data-version poll, 304", poll),
+        ]
+    with gunicorn({**env, "CACHE_URL": "dummycache://"}, options.workers) as url:
+        cold = load(url, paths, token, duration=options.duration, connections=options.connections)
+        rows.append(("widget data, cold", cold))
+
+    print(
+        f"\n{options.connections} connections, {options.duration} s each, "
+        f"gunicorn {options.workers} workers, {os.cpu_count()} CPUs\n"
+    )
+    print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, row in rows:
+        print(
+            f"{name:<24}{row['rps']:>10.0f}{row['p50']:>10.1f}{row['p99']:>10.1f}{row['errors']:>8}"
+            + (f"  socket errors: {row['socket_errors']}" if row["socket_errors"] else "")
+        )
+    print(
+        f"\n10-widget dashboard interactive (median of 5, warm browser cache): {interactive:.0f} ms"
+    )
+    print("\nGoals:")
+    print(
+        f"  warm p99 ≤ 2 × floor p99: {warm['p99']:.1f} vs {2 * floor['p99']:.1f} ms "
+        f"({'met' if warm['p99'] <= 2 * floor['p99'] else 'missed'})"
+    )
+    print(f"  warm p99 < 100 ms: {'met' if warm['p99'] < 100 else 'missed'}")
+    print(f"  ≥ 300 req/s warm: {'met' if warm['rps'] >= 300 else 'missed'}")
+    print(f"  page < 1.5 s: {'met' if interactive < 1500 else 'missed'}")
+
+
+if __name__ == "__main__":
+    main()

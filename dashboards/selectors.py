@@ -1,0 +1,382 @@
+"""Reads of dashboards, always fetched and authorised in one call.
+
+Who may do what
+---------------
+* **Open** (view): every built-in dashboard; one's own; one shared with the user
+  or with a team they belong to. Anything else is a 404, as is a missing id.
+* **Edit** (rename, change the shared widgets): the owner, an ``edit`` share, and
+  for built-in dashboards superusers only. Read-only access to an edit is a 403.
+* **Share**: the owner and superusers.
+* Every user may arrange (layout, own additions, removals) any dashboard they may
+  open; that changes only their own view.
+
+What a widget shows is scoped by the **viewer's** entitlements
+(``analytics.selectors.entitlements.portfolio_list_visible_to``): a shared
+dashboard shows its recipient their own portfolios, never the sharer's.
+
+Caching
+-------
+Widget data is cached in Django's cache (Redis in production, local memory in the
+embedded mode) under a key that hashes the viewer's id, their entitled portfolio
+ids, the widget (id, kind, options), the filters and, for every chosen portfolio,
+its ``data_version`` and newest finished snapshot id (compliance widgets add their
+newest evaluation and alert state; the operations widget a 30-second clock). New
+data therefore means a new key, never a stale entry, and no viewer is ever served
+another viewer's entry. The same hash is the data's ETag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
+from analytics.models import AnalyticsSnapshot, Portfolio, SnapshotStatus
+from analytics.selectors.entitlements import portfolio_list_visible_to
+from compliance.models import Alert, AlertState, Evaluation, EvaluationStatus
+from dashboards.builtins import LANDING_ROLE
+from dashboards.models import Dashboard, DashboardLayout, ShareLevel, Widget
+from dashboards.widgets import CATALOG
+from dashboards.widgets.base import DEFAULT_PERIOD, PERIODS, WidgetRequest
+from portal.models import User
+
+CACHE_SECONDS = 60 * 60
+OPERATIONS_CLOCK_SECONDS = 30
+CACHE_PREFIX = "dashboards:widget:v1:"
+
+
+def _visible_filter(user: User) -> Q:
+    return Q(is_builtin=True) | Q(owner=user) | Q(shares__user=user) | Q(shares__team__members=user)
+
+
+def dashboard_list_for_user(*, user: User) -> QuerySet[Dashboard]:
+    """The dashboards ``user`` may open: built-in, own, shared with them or their teams."""
+    if not user.is_authenticated or not user.is_active:
+        return Dashboard.objects.none()
+    ids = Dashboard.objects.filter(_visible_filter(user)).values("id")
+    return Dashboard.objects.filter(id__in=ids).select_related("owner")
+
+
+def dashboard_can_edit(*, user: User, dashboard: Dashboard) -> bool:
+    if dashboard.is_builtin:
+        return user.is_superuser
+    if user.is_superuser or dashboard.owner_id == user.pk:
+        return True
+    return dashboard.shares.filter(
+        Q(user=user) | Q(team__members=user), level=ShareLevel.EDIT
+    ).exists()
+
+
+def dashboard_can_share(*, user: User, dashboard: Dashboard) -> bool:
+    return not dashboard.is_builtin and (user.is_superuser or dashboard.owner_id == user.pk)
+
+
+def dashboard_get_for_user(
+    *, user: User, dashboard_id: int, edit: bool = False, share: bool = False
+) -> Dashboard:
+    """Fetch and authorise: 404 for missing and for not visible alike; 403 when the
+    user may open it but not edit (``edit``) or share (``share``) it."""
+    dashboard = dashboard_list_for_user(user=user).filter(id=dashboard_id).first()
+    if dashboard is None:
+        raise Http404("No such dashboard.")
+    if edit and not dashboard_can_edit(user=user, dashboard=dashboard):
+        raise PermissionDenied("You may view this dashboard but not change it.")
+    if share and not dashboard_can_share(user=user, dashboard=dashboard):
+        raise PermissionDenied("Only the dashboard's owner may share it.")
+    return dashboard
+
+
+def dashboard_landing_for(*, user: User) -> Dashboard | None:
+    """The built-in dashboard of the user's role (administrators: the executive one)."""
+    role = LANDING_ROLE.get(user.role, user.role)
+    return Dashboard.objects.filter(is_builtin=True, role=role).first()
+
+
+@dataclass(frozen=True)
+class PlacedWidget:
+    """A widget as one user sees it: where their layout puts it."""
+
+    widget: Widget
+    x: int
+    y: int
+    w: int
+    h: int
+    personal: bool
+
+    @property
+    def id(self) -> int:
+        return self.widget.pk
+
+    @property
+    def kind(self) -> str:
+        return self.widget.kind
+
+
+def widget_list_visible(*, user: User, dashboard: Dashboard) -> QuerySet[Widget]:
+    """The dashboard's shared widgets and the user's own additions (not others')."""
+    return dashboard.widgets.filter(Q(added_by__isnull=True) | Q(added_by=user))
+
+
+def dashboard_widgets_for_user(*, user: User, dashboard: Dashboard) -> list[PlacedWidget]:
+    """The widgets ``user`` sees on ``dashboard`` at the positions of their layout
+    (a widget their layout does not place keeps its default), without those they
+    removed, in reading order (top to bottom, left to right)."""
+    layout = DashboardLayout.objects.filter(dashboard=dashboard, user=user).first()
+    placed = {item["widget"]: item for item in (layout.items if layout else [])}
+    hidden = set(layout.hidden if layout else [])
+    result = []
+    for widget in widget_list_visible(user=user, dashboard=dashboard):
+        if widget.pk in hidden or widget.kind not in CATALOG:
+            continue
+        item = placed.get(widget.pk, {})
+        result.append(
+            PlacedWidget(
+                widget=widget,
+                x=int(item.get("x", widget.x)),
+                y=int(item.get("y", widget.y)),
+                w=int(item.get("w", widget.w)),
+                h=int(item.get("h", widget.h)),
+                personal=widget.added_by_id is not None,
+            )
+        )
+    result.sort(key=lambda p: (p.y, p.x, p.id))
+    return result
+
+
+def widget_get_for_user(*, user: User, dashboard: Dashboard, widget_id: int) -> Widget:
+    """One widget of an authorised dashboard that ``user`` sees (404 otherwise)."""
+    widget = widget_list_visible(user=user, dashboard=dashboard).filter(id=widget_id).first()
+    if widget is None or widget.kind not in CATALOG:
+        raise Http404("No such widget.")
+    if not CATALOG[widget.kind].allowed_for(user):
+        raise Http404("No such widget.")
+    return widget
+
+
+# ---------------------------------------------------------------------------
+# Filters and the portfolios they choose
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The dashboard's filters. ``portfolio_ids`` empty means every entitled one."""
+
+    portfolio_ids: tuple[int, ...] = ()
+    period: str = DEFAULT_PERIOD
+    benchmark: bool = True
+    currency: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class BadFilter(ValueError):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+WIDGET_PARAMS = ("q", "sector", "sort", "page", "size")
+
+
+def filters_parse(query: dict[str, str]) -> Filters:
+    """Filters from query parameters: ``portfolio`` (comma-separated ids),
+    ``period`` (one of ``PERIODS``), ``benchmark`` (``none`` hides it), ``currency``
+    (an ISO 4217 code, or empty for base currencies) and the widget parameters."""
+    raw = query.get("portfolio") or ""
+    try:
+        ids = tuple(sorted({int(part) for part in raw.split(",") if part.strip()}))
+    except ValueError as error:
+        raise BadFilter("portfolio", "Portfolio ids are whole numbers.") from error
+    period = query.get("period") or DEFAULT_PERIOD
+    if period not in PERIODS:
+        raise BadFilter("period", f"Period must be one of {', '.join(PERIODS)}.")
+    currency = (query.get("currency") or "").upper()
+    if currency and (len(currency) != 3 or not currency.isalpha()):
+        raise BadFilter("currency", "Currency is a three-letter ISO 4217 code.")
+    return Filters(
+        portfolio_ids=ids,
+        period=period,
+        benchmark=(query.get("benchmark") or "portfolio") != "none",
+        currency=currency,
+        params={k: str(query[k]) for k in WIDGET_PARAMS if query.get(k)},
+    )
+
+
+def entitled_ids(*, user: User) -> list[int]:
+    return sorted(portfolio_list_visible_to(user=user).values_list("id", flat=True))
+
+
+def portfolios_chosen(*, user: User, filters: Filters) -> list[Portfolio]:
+    """The entitled portfolios the filters choose, by code. A chosen id the user may
+    not see is a 404, like any other object they may not see."""
+    portfolios = portfolio_list_visible_to(user=user).select_related("benchmark")
+    if filters.portfolio_ids:
+        portfolios = portfolios.filter(id__in=filters.portfolio_ids)
+    chosen = list(portfolios.order_by("code"))
+    if filters.portfolio_ids and len(chosen) != len(filters.portfolio_ids):
+        raise Http404("No such portfolio.")
+    return chosen
+
+
+# ---------------------------------------------------------------------------
+# Versions: what the live updates compare
+
+
+def portfolio_versions(*, portfolio_ids: Sequence[int]) -> dict[int, str]:
+    """``"<data_version>.<newest done snapshot id>"`` per portfolio: it changes when
+    prices or trades land (the version moves on) and when a snapshot finishes."""
+    newest = (
+        AnalyticsSnapshot.objects.filter(portfolio=OuterRef("pk"), status=SnapshotStatus.DONE)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    rows = (
+        Portfolio.objects.filter(pk__in=portfolio_ids)
+        .annotate(snapshot=Subquery(newest))
+        .values_list("pk", "data_version", "snapshot")
+    )
+    return {pk: f"{version}.{snapshot or 0}" for pk, version, snapshot in rows}
+
+
+def compliance_version(*, portfolio_ids: Sequence[int]) -> str:
+    """Changes when an evaluation of these portfolios finishes or an alert changes
+    state (the newest done evaluation and the count and newest id of active alerts)."""
+    evaluation = Evaluation.objects.filter(
+        portfolio_id__in=portfolio_ids, status=EvaluationStatus.DONE
+    ).aggregate(last=Max("id"))["last"]
+    alerts = Alert.objects.filter(
+        portfolio_id__in=portfolio_ids,
+        state__in=(AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED),
+    ).aggregate(n=Count("id"), last=Max("id"))
+    return f"{evaluation or 0}.{alerts['n']}.{alerts['last'] or 0}"
+
+
+def operations_version() -> str:
+    """The operations widget reads the whole portal: it refreshes on a clock."""
+    return str(int(time.time()) // OPERATIONS_CLOCK_SECONDS)
+
+
+@dataclass(frozen=True)
+class Versions:
+    portfolios: dict[int, str]
+    compliance: str
+    operations: str
+
+    @property
+    def etag(self) -> str:
+        return _digest([sorted(self.portfolios.items()), self.compliance, self.operations])
+
+    def as_json(self) -> dict:
+        return {
+            "portfolios": {str(k): v for k, v in sorted(self.portfolios.items())},
+            "compliance": self.compliance,
+            "operations": self.operations,
+            "version": self.etag,
+        }
+
+
+def dashboard_versions(*, user: User, filters: Filters) -> Versions:
+    """The versions of everything a dashboard with these filters shows to ``user``."""
+    ids = [p.pk for p in portfolios_chosen(user=user, filters=filters)]
+    return Versions(
+        portfolios=portfolio_versions(portfolio_ids=ids),
+        compliance=compliance_version(portfolio_ids=ids),
+        operations=operations_version(),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Widget data, cached
+
+
+def _digest(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True)
+class WidgetData:
+    """A widget's cache key and ETag; :meth:`load` reads or builds the payload (a
+    conditional request whose ETag matches never calls it)."""
+
+    key: str
+    etag: str
+    widget: Widget
+    request: WidgetRequest
+
+    def load(self) -> bytes:
+        """The payload as JSON bytes from the cache, built and stored on a miss.
+        Bytes, not the dict: a warm hit is then one cache read, with no unpickling
+        of a large figure and no second JSON encoding."""
+        content = cache.get(self.key)
+        if content is None:
+            kind = CATALOG[self.widget.kind]
+            payload = {
+                "widget": self.widget.pk,
+                "kind": kind.key,
+                "version": self.etag,
+                **kind.build(self.request),
+            }
+            clean = _finite(json.loads(json.dumps(payload, default=_json_default)))
+            content = json.dumps(clean, separators=(",", ":"), allow_nan=False).encode()
+            cache.set(self.key, content, CACHE_SECONDS)
+        return content
+
+
+def _finite(value: object) -> object:
+    """``value`` with every non-finite float (NaN, ±inf) as None: JSON has none."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_default(value: object) -> object:
+    from plotly.utils import PlotlyJSONEncoder
+
+    return PlotlyJSONEncoder().default(value)
+
+
+def widget_data(*, user: User, widget: Widget, filters: Filters) -> WidgetData:
+    """The cache key and ETag of ``widget``'s data for ``user`` under ``filters``
+    (an authorised widget, see :func:`widget_get_for_user`). Costs two or three
+    small queries; the payload is built only by :meth:`WidgetData.load` on a miss."""
+    kind = CATALOG[widget.kind]
+    chosen = portfolios_chosen(user=user, filters=filters)
+    if not kind.many:
+        chosen = chosen[:1]
+    ids = [p.pk for p in chosen]
+    dependency = {
+        "portfolios": sorted(portfolio_versions(portfolio_ids=ids).items()),
+        "compliance": compliance_version(portfolio_ids=ids) if kind.depends == "compliance" else "",
+        "operations": operations_version() if kind.depends == "operations" else "",
+    }
+    digest = _digest(
+        {
+            "user": user.pk,
+            "entitled": entitled_ids(user=user),
+            "widget": [widget.pk, widget.kind, widget.options],
+            "filters": [filters.period, filters.benchmark, filters.currency, ids],
+            "params": filters.params if widget.kind == "holdings" else {},
+            "depends": dependency,
+        }
+    )
+    request = WidgetRequest(
+        user=user,
+        portfolios=chosen,
+        period=filters.period,
+        benchmark=filters.benchmark,
+        currency=filters.currency,
+        options=dict(widget.options),
+        params=filters.params,
+    )
+    return WidgetData(key=CACHE_PREFIX + digest, etag=digest, widget=widget, request=request)
