@@ -172,8 +172,16 @@ def get_json(url: str, token: str) -> dict:
         return json.loads(response.read())
 
 
+def found(pattern: str, text: str) -> re.Match[str]:
+    """The first match of ``pattern`` in ``text``; a missing one stops the run with the text."""
+    match = re.search(pattern, text)
+    if match is None:
+        sys.exit(f"expected {pattern!r} in:\n{text}")
+    return match
+
+
 def to_ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+    number, unit = found(r"^([\d.]+)(us|ms|s)$", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -218,7 +226,7 @@ def load(
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
     return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "rps": float(found(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50": to_ms(percentiles["50"]),
         "p99": to_ms(percentiles["99"]),
         "errors": int(errors.group(1)) if errors else 0,
@@ -268,7 +276,7 @@ def main() -> None:
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     result = manage(env, "shell", stdin=PREPARE.format(username=USERNAME, board=BOARD, kinds=KINDS))
-    token, board = re.search(r"RESULT (\S+) (\d+)", result).groups()
+    token, board = found(r"RESULT (\S+) (\d+)", result).groups()
     rows = []
     with gunicorn(env, options.workers) as url:
         detail = get_json(f"{url}/api/dashboards/{board}/", token)

@@ -76,7 +76,7 @@ BUILTINS: dict[str, tuple[str, str, list[tuple[str, int, int, int, int]]]] = {
         ],
     ),
 }
-LANDING_ROLE = {Role.ADMIN: Role.EXECUTIVE}
+LANDING_ROLE: dict[str, str] = {Role.ADMIN: Role.EXECUTIVE}
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ for the filters, and the API addresses."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -17,13 +17,14 @@ from dashboards import selectors
 from dashboards.api.views import dashboard_json
 from dashboards.widgets import kinds_for
 from dashboards.widgets.base import DEFAULT_PERIOD, PERIODS
+from portal.authenticated import AuthenticatedHttpRequest
 from portal.models import Role
 
 CURRENCIES = ("USD", "EUR", "GBP", "CHF", "JPY")
 
 
 @login_required
-def dashboard_index(request: HttpRequest) -> HttpResponse:
+def dashboard_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     dashboards = list(selectors.dashboard_list_for_user(user=user))
     landing = selectors.dashboard_landing_for(user=user)
@@ -40,7 +41,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard_detail(request: HttpRequest, dashboard_id: int) -> HttpResponse:
+def dashboard_detail(request: AuthenticatedHttpRequest, dashboard_id: int) -> HttpResponse:
     user = request.user
     dashboard = selectors.dashboard_get_for_user(user=user, dashboard_id=dashboard_id)
     portfolios = list(

@@ -94,7 +94,8 @@ BUILTIN_TEMPLATES: list[dict[str, Any]] = [
         "description": "Every portfolio you may see on one page: assets, returns, "
         "risk, open alerts and data freshness.",
         "blocks": _blocks("executive_summary"),
-        "parameters": _parameters("ytd"),
+        # One total under management needs one currency; copy the template to pick another.
+        "parameters": {**_parameters("ytd"), "reporting_currency": "USD"},
         "layout": _layout(orientation="landscape", cover_page=False),
     },
     {

@@ -6,21 +6,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0009_instrument_issuer_group_and_type'),
+        ("analytics", "0009_instrument_issuer_group_and_type"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='trade',
-            name='strategy',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="trade",
+            name="strategy",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.AddField(
-            model_name='trade',
-            name='trader',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='trades', to=settings.AUTH_USER_MODEL),
+            model_name="trade",
+            name="trader",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="trades",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -522,7 +522,8 @@ def utilisation_gauges_figure(gauges: Sequence[dict], *, columns: int = 3) -> di
         )
         figure.add_trace(
             go.Indicator(
-                mode="gauge+number",
+                # An unbounded utilisation has no number to show: a full dial, labelled.
+                mode="gauge" if unbounded else "gauge+number",
                 value=value,
                 number={"valueformat": ".0%", "font": {"size": 16}},
                 # The label's first line (before " · ") and the rest, each shortened
@@ -531,7 +532,7 @@ def utilisation_gauges_figure(gauges: Sequence[dict], *, columns: int = 3) -> di
                     "text": "<br>".join(
                         _shorten(part, 26) for part in gauge["label"].split(" · ", 1)
                     )
-                    + (" (zero limit)" if unbounded else ""),
+                    + ("<br><b>used at a zero limit</b>" if unbounded else ""),
                     "font": {"size": 10},
                 },
                 domain={"row": row, "column": column},
@@ -549,8 +550,8 @@ def utilisation_gauges_figure(gauges: Sequence[dict], *, columns: int = 3) -> di
     return themed(
         figure,
         grid={"rows": rows, "columns": columns, "pattern": "independent"},
-        height=150 * rows + 20,
-        margin={"l": 28, "r": 28, "t": 48, "b": 8},
+        height=180 * rows + 20,
+        margin={"l": 28, "r": 28, "t": 64, "b": 8},
     )
 
 

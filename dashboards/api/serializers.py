@@ -9,7 +9,7 @@ from dashboards.widgets import CATALOG
 class WidgetOutput(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     title = serializers.CharField(allow_blank=True)
     x = serializers.IntegerField(help_text="Column of the left edge (0–11).")
     y = serializers.IntegerField(help_text="Row of the top edge.")
@@ -17,7 +17,9 @@ class WidgetOutput(serializers.Serializer):
     h = serializers.IntegerField(help_text="Height in rows.")
     personal = serializers.BooleanField(help_text="The viewer's own addition, seen by them only.")
     tile = serializers.BooleanField()
-    many = serializers.BooleanField(help_text="Shows all chosen portfolios, not only the first.")
+    many = serializers.BooleanField(  # type: ignore[assignment]  # a field, not .many
+        help_text="Shows all chosen portfolios, not only the first."
+    )
     depends = serializers.CharField()
     data_url = serializers.CharField()
 
@@ -96,10 +98,10 @@ class ShareOutput(serializers.Serializer):
 
 class KindOutput(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.label
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    many = serializers.BooleanField()
+    many = serializers.BooleanField()  # type: ignore[assignment]  # a field, not .many
     tile = serializers.BooleanField()
     depends = serializers.CharField()
 

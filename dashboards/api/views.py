@@ -15,7 +15,6 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,6 +22,7 @@ from dashboards import selectors, services
 from dashboards.api import serializers as s
 from dashboards.models import Dashboard, DashboardShare
 from dashboards.widgets import CATALOG, kinds_for
+from portal.authenticated import AuthenticatedRequest
 from portal.models import Team
 from portal.origins import RequestOrigin
 
@@ -44,24 +44,24 @@ HOLDINGS_PARAMETERS = [
 
 
 def _invalid(error: services.DashboardError | selectors.BadFilter) -> ValidationError:
-    field = getattr(error, "field", None) or getattr(error, "name", "detail")
+    field = str(getattr(error, "field", None) or getattr(error, "name", None) or "detail")
     return ValidationError({field: [str(error)]})
 
 
-def _filters(request: Request) -> selectors.Filters:
+def _filters(request: AuthenticatedRequest) -> selectors.Filters:
     try:
         return selectors.filters_parse(request.query_params.dict())
     except selectors.BadFilter as error:
         raise _invalid(error) from error
 
 
-def _etag_matches(request: Request, etag: str) -> bool:
+def _etag_matches(request: AuthenticatedRequest, etag: str) -> bool:
     header = request.headers.get("If-None-Match", "")
     tags = {tag.strip().removeprefix("W/").strip('"') for tag in header.split(",")}
     return etag in tags or "*" in tags
 
 
-def _conditional(request: Request, etag: str) -> HttpResponse | None:
+def _conditional(request: AuthenticatedRequest, etag: str) -> HttpResponse | None:
     if _etag_matches(request, etag):
         response = Response(status=status.HTTP_304_NOT_MODIFIED)
         _cache_headers(response, etag)
@@ -116,14 +116,14 @@ def dashboard_json(dashboard: Dashboard, *, user, widgets: bool = False) -> dict
 
 class DashboardListView(APIView):
     @extend_schema(responses=s.DashboardOutput(many=True), summary="Dashboards the user may open")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         dashboards = selectors.dashboard_list_for_user(user=request.user).order_by(
             "-is_builtin", "name", "id"
         )
         return Response([dashboard_json(d, user=request.user) for d in dashboards])
 
     @extend_schema(request=s.DashboardInput, responses={201: s.DashboardDetailOutput})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         payload = s.DashboardInput(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
@@ -144,12 +144,12 @@ class DashboardListView(APIView):
 
 class DashboardDetailView(APIView):
     @extend_schema(responses=s.DashboardDetailOutput, summary="A dashboard with its widgets")
-    def get(self, request: Request, dashboard_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         return Response(dashboard_json(dashboard, user=request.user, widgets=True))
 
     @extend_schema(request=s.DashboardUpdateInput, responses=s.DashboardDetailOutput)
-    def patch(self, request: Request, dashboard_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(
             user=request.user, dashboard_id=dashboard_id, edit=True
         )
@@ -167,7 +167,7 @@ class DashboardDetailView(APIView):
         return Response(dashboard_json(dashboard, user=request.user, widgets=True))
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, dashboard_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(
             user=request.user, dashboard_id=dashboard_id, share=True
         )
@@ -186,7 +186,7 @@ class DashboardCloneView(APIView):
         responses={201: s.DashboardDetailOutput},
         summary="Copy a dashboard, as the user sees it, into one of their own",
     )
-    def post(self, request: Request, dashboard_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         payload = s.CloneInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -203,7 +203,7 @@ class DashboardCloneView(APIView):
 
 class ShareListView(APIView):
     @extend_schema(responses=s.ShareOutput(many=True), summary="A dashboard's shares")
-    def get(self, request: Request, dashboard_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(
             user=request.user, dashboard_id=dashboard_id, share=True
         )
@@ -211,7 +211,7 @@ class ShareListView(APIView):
         return Response(s.ShareOutput(shares, many=True).data)
 
     @extend_schema(request=s.ShareInput, responses={201: s.ShareOutput})
-    def post(self, request: Request, dashboard_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(
             user=request.user, dashboard_id=dashboard_id, share=True
         )
@@ -241,7 +241,7 @@ class ShareListView(APIView):
         return Response(s.ShareOutput(share).data, status=status.HTTP_201_CREATED)
 
 
-def _share(request: Request, dashboard_id: int, share_id: int) -> DashboardShare:
+def _share(request: AuthenticatedRequest, dashboard_id: int, share_id: int) -> DashboardShare:
     dashboard = selectors.dashboard_get_for_user(
         user=request.user, dashboard_id=dashboard_id, share=True
     )
@@ -253,7 +253,7 @@ def _share(request: Request, dashboard_id: int, share_id: int) -> DashboardShare
 
 class ShareDetailView(APIView):
     @extend_schema(request=s.ShareUpdateInput, responses=s.ShareOutput)
-    def patch(self, request: Request, dashboard_id: int, share_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, dashboard_id: int, share_id: int) -> Response:
         share = _share(request, dashboard_id, share_id)
         payload = s.ShareUpdateInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -268,7 +268,7 @@ class ShareDetailView(APIView):
         return Response(s.ShareOutput(share).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, dashboard_id: int, share_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, dashboard_id: int, share_id: int) -> Response:
         share = _share(request, dashboard_id, share_id)
         services.dashboard_share_revoke(
             share=share, actor=request.user, origin=RequestOrigin.of(request)
@@ -282,7 +282,7 @@ class WidgetListView(APIView):
         responses={201: s.DashboardDetailOutput},
         summary="Add a widget (the user's own addition on a dashboard they may only view)",
     )
-    def post(self, request: Request, dashboard_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         payload = s.WidgetInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -309,7 +309,7 @@ class WidgetListView(APIView):
 
 class WidgetDetailView(APIView):
     @extend_schema(responses={204: None}, summary="Remove a widget from the user's view")
-    def delete(self, request: Request, dashboard_id: int, widget_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, dashboard_id: int, widget_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         widget = selectors.widget_get_for_user(
             user=request.user, dashboard=dashboard, widget_id=widget_id
@@ -326,7 +326,7 @@ class LayoutView(APIView):
         responses=s.DashboardDetailOutput,
         summary="Save the user's own positions and sizes of the widgets",
     )
-    def put(self, request: Request, dashboard_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, dashboard_id: int) -> Response:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         payload = s.LayoutInput(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -345,7 +345,7 @@ class WidgetDataView(APIView):
         responses={200: s.WidgetDataOutput, 304: OpenApiResponse(description="Not modified")},
         summary="A widget's data (figure, tiles or table) for the filters, with an ETag",
     )
-    def get(self, request: Request, dashboard_id: int, widget_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, dashboard_id: int, widget_id: int) -> HttpResponse:
         dashboard = selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         widget = selectors.widget_get_for_user(
             user=request.user, dashboard=dashboard, widget_id=widget_id
@@ -363,7 +363,7 @@ class VersionsView(APIView):
         responses={200: s.VersionsOutput, 304: OpenApiResponse(description="Not modified")},
         summary="Data versions of the chosen portfolios: poll it, 304 while nothing changed",
     )
-    def get(self, request: Request, dashboard_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, dashboard_id: int) -> HttpResponse:
         selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
         versions = selectors.dashboard_versions(user=request.user, filters=_filters(request))
         return _conditional(request, versions.etag) or _cache_headers(
@@ -373,7 +373,7 @@ class VersionsView(APIView):
 
 class KindListView(APIView):
     @extend_schema(responses=s.KindOutput(many=True), summary="Widget kinds the user may add")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(
             s.KindOutput(
                 [

@@ -9,12 +9,13 @@ first for descending (default ``-weight``: largest absolute weight first);
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from analytics.selectors.portfolios import Holding, portfolio_holdings
 from dashboards.widgets.base import WidgetRequest, envelope, single_portfolio
 
 TITLE = "Holdings"
-COLUMNS = [
+COLUMNS: list[dict[str, Any]] = [
     {"key": "identifier", "label": "Instrument"},
     {"key": "name", "label": "Name"},
     {"key": "sector", "label": "Sector"},

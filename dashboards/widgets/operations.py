@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from celery import current_app
 from django.apps import apps
 from django.db import connection
 from django.utils import timezone
@@ -20,7 +21,6 @@ from analytics.models import AnalyticsSnapshot, DataFetch, DataSource, ImportRun
 from analytics.models.ingest import FetchOutcome, ImportStatus
 from compliance.models import Evaluation, EvaluationStatus
 from dashboards.widgets.base import WidgetRequest, envelope
-from portal.celery import QUEUE_NAMES, app
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +31,14 @@ BACKLOG = (SnapshotStatus.PENDING, SnapshotStatus.RUNNING)
 def queue_lengths() -> dict[str, int | None]:
     """Messages waiting in each named queue; None for a queue the broker does not
     know yet or when the broker cannot be reached."""
-    lengths: dict[str, int | None] = dict.fromkeys(QUEUE_NAMES)
+    # The project's Celery app is the current one (the wiring sets it up); its
+    # configured queues are the ones workers consume.
+    names = [queue.name for queue in current_app.conf.task_queues or []]
+    lengths: dict[str, int | None] = dict.fromkeys(names)
     try:
-        with app.connection_for_read() as conn:
+        with current_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1)
-            for name in QUEUE_NAMES:
+            for name in names:
                 channel = conn.channel()
                 try:
                     lengths[name] = channel.queue_declare(queue=name, passive=True).message_count

@@ -74,14 +74,14 @@ def _table(name: str, label: str, calendar: Mapping[str, Sequence[float | None]]
         name=f"{name}_monthly",
         title=f"{label}: monthly returns",
         columns=[
-            Column("year", "Year", "integer"),
+            Column("year", "Year", "text"),
             *(
                 Column(key, month, "percent", decimals=1)
                 for key, month in zip(MONTH_KEYS, MONTHS, strict=True)
             ),
             Column("year_return", "Year", "percent", decimals=1),
         ],
-        rows=[[int(row["year"]), *row["months"], row["year_return"]] for row in rows],
+        rows=[[str(row["year"]), *row["months"], row["year_return"]] for row in rows],
         chart=SheetChart(
             kind="column",
             title=f"{label}: calendar-year returns",

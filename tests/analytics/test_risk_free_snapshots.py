@@ -73,4 +73,3 @@ def test_without_a_series_the_constant_rate_is_stated(book, settings):
     spread = math.sqrt((2 * (0.2 / 3) ** 2 + (0.4 / 3) ** 2) / 2)
     sharpe = result["metrics"]["windows"]["SI"]["portfolio"]["sharpe"]
     assert sharpe == pytest.approx(0.1 / 3 / spread * math.sqrt(252))
-

@@ -202,3 +202,19 @@ def test_a_chart_of_one_observation_is_a_dated_point(
     assert "04 Mar 2024" in ticks  # dates as dates, a day a tick, not milliseconds
     assert page.locator("#utilisation-chart .scatterlayer .point").count() == 1
     page.screenshot(path=str(artifacts / f"compliance-one-observation-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_rule_reads_without_slugs_and_offers_no_edit_to_whom_may_not(
+    browser, live_server, officer_book, artifacts, width
+):
+    everyone = Rule.objects.get(kind="min_cash")  # every portfolio: administrators only
+    page = browser.new_page(viewport={"width": width, "height": 844 if width == 390 else 900})
+    _log_in(page, f"{live_server.url}/compliance/rules/{everyone.id}/")
+    page.wait_for_selector("h1")
+    assert page.locator("#rule-edit-form").count() == 0
+    assert page.locator("#rule-deactivate-form").count() == 0
+    assert "a minimum" in page.inner_text("main")
+    page.goto(f"{live_server.url}/compliance/rules/")
+    page.wait_for_selector("#rule-table")
+    page.screenshot(path=str(artifacts / f"compliance-rules-{width}.png"), full_page=True)

@@ -23,6 +23,7 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = ROOT / "static" / "vendor" / "plotly-cartesian.min.js"
+FULL_PLOTLY = ROOT / "static" / "vendor" / "plotly.min.js"
 CHARTS = ROOT / "static" / "js" / "charts.js"
 YEAR = 365 * 24 * 60 * 60
 SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
@@ -156,8 +157,50 @@ def trace_types_built_by_the_portal() -> set[str]:
     return types
 
 
-def test_the_bundle_draws_every_trace_type_the_portal_builds():
-    in_bundle = set(re.findall(r'name:"(\w+)",basePlotModule', PLOTLY.read_text()))
+def bundle_trace_types(bundle: Path) -> set[str]:
+    return set(re.findall(r'name:"(\w+)",basePlotModule', bundle.read_text()))
+
+
+def builders_of_trace_types(types: set[str]) -> set[str]:
+    """The figure builders (functions of ``analytics.presentation.figures``) that
+    create a trace of one of ``types``."""
+    figures = ROOT / "analytics" / "presentation" / "figures.py"
+    builders = set()
+    for function in ast.parse(figures.read_text()).body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "go"
+                and node.func.attr.lower() in types
+            ):
+                builders.add(function.name)
+    return builders
+
+
+def test_the_bundles_draw_every_trace_type_the_portal_builds():
+    """Pages load the cartesian bundle; dashboards load the full one (same version)
+    for the treemap and gauges, so a trace type outside the cartesian bundle may
+    only be built for dashboards."""
+    cartesian, full = bundle_trace_types(PLOTLY), bundle_trace_types(FULL_PLOTLY)
     built = trace_types_built_by_the_portal()
     assert {"scatter", "bar", "heatmap"} <= built
-    assert built <= in_bundle, built - in_bundle
+    assert built <= full, built - full
+    for builder in builders_of_trace_types(built - cartesian):
+        users = {
+            path.relative_to(ROOT).parts[0]
+            for package in ("portal", "analytics", "compliance", "reports", "dashboards")
+            for path in (ROOT / package).rglob("*.py")
+            if builder in path.read_text() and path.name != "figures.py"
+        }
+        assert users == {"dashboards"}, (builder, users)
+
+
+def test_the_full_bundle_is_the_same_plotly_js_version():
+    header = FULL_PLOTLY.read_text()[:300]
+    version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", header)
+    assert version, header
+    assert version.group(1) == get_plotlyjs_version()

@@ -10,7 +10,7 @@ def test_calendar_table_of_portfolio_and_benchmark(alice, trio, trio_view):
     [section] = BLOCK.build(context_for(alice, trio, trio_view, SINCE_INCEPTION))
 
     [year] = table(section, "portfolio_monthly")
-    assert year["year"] == 2024
+    assert year["year"] == "2024"  # a label, never "2,024"
     assert [year["jan"], year["feb"], year["mar"]] == pytest.approx([0.01, -0.02, 0.03])
     assert year["apr"] is None  # not measured, not a zero
     assert year["year_return"] == pytest.approx(1.01 * 0.98 * 1.03 - 1)
