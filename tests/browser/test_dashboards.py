@@ -152,9 +152,14 @@ def test_portfolio_manager_works_with_their_dashboard(demo, browser, live_server
     net_assets = page.locator("[data-kind=kpis] .kpi-tile[data-key=net_assets] .kpi-value")
     shown_before = net_assets.inner_text()
     import_a_new_price_for_the_first_portfolio(User.objects.get(username="pm"))
+    # The new data may arrive in two steps (positions, then the snapshot), each
+    # announced by a new data version: wait for the figure itself, within 5 s.
     page.wait_for_function(
-        "([kind, old]) => document.querySelector(`[data-kind=${kind}]`).dataset.version !== old",
-        arg=["kpis", before],
+        "([kind, old, text]) => {"
+        " const widget = document.querySelector(`[data-kind=${kind}]`);"
+        " const value = widget.querySelector('.kpi-tile[data-key=net_assets] .kpi-value');"
+        " return widget.dataset.version !== old && value && value.innerText !== text; }",
+        arg=["kpis", before, shown_before],
         timeout=5000,
     )
     assert net_assets.inner_text() != shown_before
