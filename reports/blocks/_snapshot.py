@@ -10,7 +10,8 @@ into :class:`reports.document.Section` s and never compute a metric themselves.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from analytics.presentation.tables import unavailable_reason
@@ -159,3 +160,39 @@ def conventions(
             "The analytics shown are from an earlier snapshot: newer data is being processed."
         )
     return notes
+
+
+@dataclass(frozen=True)
+class PeriodData:
+    """A portfolio's section with what a block draws it from: the snapshot's
+    result, the period slice and the period analytics ``compute`` returned."""
+
+    section: Section
+    result: Mapping[str, Any]
+    period: PeriodSlice
+    data: dict[str, Any]
+
+
+def period_data(
+    context: BlockContext,
+    item: PortfolioInput,
+    *,
+    kind: str,
+    title: str,
+    stored: str,
+    compute: Callable[[Mapping[str, Any], PeriodSlice], dict[str, Any]],
+) -> PeriodData | Section:
+    """The period analytics of one portfolio for a block (``compute`` is one of
+    :mod:`analytics.services.period_analysis`'s functions), or its section stating
+    why it cannot be shown: no snapshot, the snapshot's ``stored`` section
+    unavailable, or nothing in the period."""
+    section = portfolio_section(kind, title, item)
+    result = snapshot_result(item)
+    reason = section_reason(result, stored)
+    if result is None or reason is not None:
+        return missing(section, reason or "")
+    period = sliced(context, item, result)
+    data = compute(result, period)
+    if (reason := unavailable_reason(data)) is not None:
+        return missing(section, reason)
+    return PeriodData(section, result, period, data)

@@ -10,17 +10,12 @@ measured over the same days.
 from __future__ import annotations
 
 from analytics.presentation.figures import cumulative_return_figure
-from analytics.presentation.tables import unavailable_reason
 from analytics.services.period_analysis import period_cumulative
 from reports.blocks._snapshot import (
     conventions,
     iso_date,
-    missing,
+    period_data,
     period_note,
-    portfolio_section,
-    section_reason,
-    sliced,
-    snapshot_result,
 )
 from reports.blocks.base import Block, BlockContext, PortfolioInput
 from reports.document import Column, Figure, Kpi, Section, SheetChart, Table
@@ -34,15 +29,17 @@ def build(context: BlockContext) -> list[Section]:
 
 
 def _portfolio(context: BlockContext, item: PortfolioInput) -> Section:
-    section = portfolio_section(KIND, TITLE, item)
-    result = snapshot_result(item)
-    reason = section_reason(result, "series")
-    if result is None or reason is not None:
-        return missing(section, reason or "")
-    period = sliced(context, item, result)
-    series = period_cumulative(period)
-    if (reason := unavailable_reason(series)) is not None:
-        return missing(section, reason)
+    found = period_data(
+        context,
+        item,
+        kind=KIND,
+        title=TITLE,
+        stored="series",
+        compute=lambda result, period: period_cumulative(period),
+    )
+    if isinstance(found, Section):
+        return found
+    section, result, period, series = found.section, found.result, found.period, found.data
     benchmark_code = period.benchmark_code
     portfolio = series["cumulative"]
     benchmark = series.get("benchmark_cumulative")

@@ -18,17 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from analytics.presentation.figures import underwater_figure
-from analytics.presentation.tables import unavailable_reason
 from analytics.services.period_analysis import PeriodSlice, period_drawdowns
 from reports.blocks._snapshot import (
     conventions,
     iso_date,
-    missing,
+    period_data,
     period_note,
-    portfolio_section,
-    section_reason,
-    sliced,
-    snapshot_result,
 )
 from reports.blocks.base import Block, BlockContext, PortfolioInput
 from reports.document import Column, Figure, Kpi, Section, SheetChart, Table
@@ -42,15 +37,12 @@ def build(context: BlockContext) -> list[Section]:
 
 
 def _portfolio(context: BlockContext, item: PortfolioInput) -> Section:
-    section = portfolio_section(KIND, TITLE, item)
-    result = snapshot_result(item)
-    reason = section_reason(result, "drawdowns")
-    if result is None or reason is not None:
-        return missing(section, reason or "")
-    period = sliced(context, item, result)
-    drawdowns = period_drawdowns(result, period)
-    if (reason := unavailable_reason(drawdowns)) is not None:
-        return missing(section, reason)
+    found = period_data(
+        context, item, kind=KIND, title=TITLE, stored="drawdowns", compute=period_drawdowns
+    )
+    if isinstance(found, Section):
+        return found
+    section, result, period, drawdowns = found.section, found.result, found.period, found.data
     section.kpis = [
         Kpi("Maximum drawdown", drawdowns.get("max_drawdown"), "percent"),
         Kpi("Current drawdown", drawdowns.get("current_drawdown"), "percent"),

@@ -12,17 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from analytics.presentation.figures import calendar_heatmap_figure
-from analytics.presentation.tables import calendar_rows, unavailable_reason
+from analytics.presentation.tables import calendar_rows
 from analytics.presentation.theme import MONTHS
 from analytics.services.period_analysis import period_calendar
 from reports.blocks._snapshot import (
     conventions,
-    missing,
+    period_data,
     period_note,
-    portfolio_section,
-    section_reason,
-    sliced,
-    snapshot_result,
 )
 from reports.blocks.base import Block, BlockContext, PortfolioInput
 from reports.document import Column, Figure, Section, SheetChart, Table
@@ -37,15 +33,12 @@ def build(context: BlockContext) -> list[Section]:
 
 
 def _portfolio(context: BlockContext, item: PortfolioInput) -> Section:
-    section = portfolio_section(KIND, TITLE, item)
-    result = snapshot_result(item)
-    reason = section_reason(result, "calendar")
-    if result is None or reason is not None:
-        return missing(section, reason or "")
-    period = sliced(context, item, result)
-    calendar = period_calendar(result, period)
-    if (reason := unavailable_reason(calendar)) is not None:
-        return missing(section, reason)
+    found = period_data(
+        context, item, kind=KIND, title=TITLE, stored="calendar", compute=period_calendar
+    )
+    if isinstance(found, Section):
+        return found
+    section, result, period, calendar = found.section, found.result, found.period, found.data
     benchmark = period.benchmark_code
     for name, label in (("portfolio", "Portfolio"), ("benchmark", f"Benchmark ({benchmark})")):
         if name in calendar:

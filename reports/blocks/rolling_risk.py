@@ -10,17 +10,12 @@ window possibly reaching back before the period
 from __future__ import annotations
 
 from analytics.presentation.figures import ROLLING_PANELS, rolling_figure
-from analytics.presentation.tables import unavailable_reason
 from analytics.services.period_analysis import period_rolling
 from reports.blocks._snapshot import (
     conventions,
     iso_date,
-    missing,
+    period_data,
     period_note,
-    portfolio_section,
-    section_reason,
-    sliced,
-    snapshot_result,
 )
 from reports.blocks.base import Block, BlockContext, PortfolioInput
 from reports.document import Column, Figure, Format, Section, SheetChart, Table
@@ -35,15 +30,12 @@ def build(context: BlockContext) -> list[Section]:
 
 
 def _portfolio(context: BlockContext, item: PortfolioInput) -> Section:
-    section = portfolio_section(KIND, TITLE, item)
-    result = snapshot_result(item)
-    reason = section_reason(result, "rolling")
-    if result is None or reason is not None:
-        return missing(section, reason or "")
-    period = sliced(context, item, result)
-    rolling = period_rolling(result, period)
-    if (reason := unavailable_reason(rolling)) is not None:
-        return missing(section, reason)
+    found = period_data(
+        context, item, kind=KIND, title=TITLE, stored="rolling", compute=period_rolling
+    )
+    if isinstance(found, Section):
+        return found
+    section, result, period, rolling = found.section, found.result, found.period, found.data
     windows = sorted(rolling["windows"].items(), key=lambda entry: int(entry[0]))
     columns = [Column("date", "Date", "date")]
     values = []
