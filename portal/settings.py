@@ -122,7 +122,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "portfolio-list"
+# Each user lands on their role's dashboard (a URL name, so the core imports no app
+# above it); an explicit ``next=`` still wins.
+LOGIN_REDIRECT_URL = "dashboards:landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -237,6 +239,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "portal.leases_sweep",
         "schedule": env.int("LEASE_SWEEP_SECONDS", default=30),
     },
+    # Report schedules whose next slot is due, and slots still waiting for data.
+    "reports-schedules-dispatch": {
+        "task": "reports.schedules_dispatch",
+        "schedule": env.int("SCHEDULES_DISPATCH_SECONDS", default=60),
+    },
     # Daily digest e-mails for users who chose them.
     "compliance-daily-digest": {
         "task": "compliance.digests_send",
@@ -259,7 +266,23 @@ LEASE_SECONDS: dict[str, float] = {
     "import": env.float("LEASE_IMPORT_SECONDS", default=120.0),
     "idempotency_key": env.float("LEASE_IDEMPOTENCY_KEY_SECONDS", default=60.0),
     "report_run": env.float("LEASE_REPORT_RUN_SECONDS", default=300.0),
+    "occurrence": env.float("LEASE_OCCURRENCE_SECONDS", default=120.0),
+    "delivery": env.float("LEASE_DELIVERY_SECONDS", default=300.0),
 }
+
+# --- Scheduled deliveries ------------------------------------------------------
+# Attachments up to this many bytes in all go in the e-mail; a larger copy is sent
+# as signed download links that expire after DELIVERY_LINK_MAX_AGE_SECONDS.
+DELIVERY_ATTACHMENT_MAX_BYTES = env.int("DELIVERY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DELIVERY_LINK_MAX_AGE_SECONDS = env.int("DELIVERY_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+# Transient failures (mail server down, webhook 5xx, timeout) are retried after
+# base · 2^(attempt−1) seconds with full jitter, capped below the broker's
+# visibility timeout, until DELIVERY_MAX_ATTEMPTS attempts have failed.
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
+DELIVERY_RETRY_BASE_SECONDS = env.float("DELIVERY_RETRY_BASE_SECONDS", default=30.0)
+DELIVERY_RETRY_MAX_SECONDS = env.float("DELIVERY_RETRY_MAX_SECONDS", default=900.0)
+# The portal's address as recipients outside it see it (links in e-mails and webhooks).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Analytics ---------------------------------------------------------------
 # Annual risk-free rate for Sharpe, Sortino and friends (0.02 = 2 %), converted per
