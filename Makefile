@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORTAL_PORT := $(PORT)
 
-.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest bench-pages bench-reports clean
+.PHONY: run test setup setup-test system-packages prepare migrate demo lint format bench bench-compliance bench-ingest bench-pages bench-reports bench-dashboards bench-packages clean
 
 # Set everything up and run web + worker + beat on the embedded default
 # (SQLite, filesystem broker under var/). Ctrl-C stops all three.
@@ -45,6 +45,16 @@ system-packages:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
 		else \
 			echo "Install chromium and poppler-utils (sudo apt-get install chromium poppler-utils) for the browser and PDF tests."; \
+		fi; \
+	fi
+
+# Debian's wrk, the load tool of the dashboards benchmark.
+bench-packages:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "Install wrk (sudo apt-get install wrk) for the dashboards benchmark."; \
 		fi; \
 	fi
 
@@ -92,6 +102,12 @@ bench-pages: setup-test
 # Report renderers: a 100,000-row trades table to XLSX and CSV against pandas.
 bench-reports: setup-test
 	$(BIN)/python benchmarks/reports.py
+
+# Widget data under load (wrk) and the 10-widget dashboard in headless Chromium;
+# needs PostgreSQL, Redis and Debian's wrk.
+DASHBOARDS_BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/dashboards_bench
+bench-dashboards: setup-test bench-packages
+	DATABASE_URL=$(DASHBOARDS_BENCH_DATABASE_URL) $(BIN)/python benchmarks/dashboards.py
 
 clean:
 	rm -rf var/broker var/staticfiles var/test_portal.sqlite3

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import views
+from analytics import record_views, views
 
 urlpatterns = [
     path("", views.portfolio_list, name="portfolio-list"),
@@ -15,5 +15,11 @@ urlpatterns = [
         "<int:portfolio_id>/attribution/",
         views.portfolio_attribution,
         name="portfolio-attribution",
+    ),
+    path("<int:portfolio_id>/trades/", record_views.portfolio_trades_page, name="portfolio-trades"),
+    path(
+        "<int:portfolio_id>/data-quality/",
+        record_views.portfolio_findings_page,
+        name="portfolio-findings",
     ),
 ]

@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from analytics.presentation.figures import utilisation_figure
 from analytics.selectors.entitlements import portfolio_list_visible_to
-from compliance import forms, selectors
+from compliance import forms, selectors, tables
 from compliance.engine.kinds import KINDS
 from compliance.engine.templates import TEMPLATES
 from compliance.models import Alert, RuleScope
@@ -28,7 +28,15 @@ from compliance.services.remediation import remediation_status
 from portal.authenticated import AuthenticatedHttpRequest
 from portal.models import Role, User
 from portal.origins import RequestOrigin
-from portal.sorting import SortError, rows_sorted, sort_headers, sort_parse
+from portal.sorting import (
+    Sort,
+    SortColumn,
+    SortError,
+    queryset_sorted,
+    rows_sorted,
+    sort_headers,
+    sort_parse,
+)
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -40,9 +48,40 @@ def _add_errors(form: Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
+def _sort(request: AuthenticatedHttpRequest, columns, default: str) -> Sort | SortError:
+    """The sort the URL asks for, or the error that names the valid ones."""
+    try:
+        return sort_parse(request.GET, columns, default=default)
+    except SortError as error:
+        return error
+
+
+def _bad_sort(request: AuthenticatedHttpRequest, error: SortError, *, title: str) -> HttpResponse:
+    """400 for an unknown ``?sort=``: what went wrong, the valid sorts, and the way back."""
+    return render(
+        request,
+        "compliance/bad_sort.html",
+        {"title": title, "error": str(error), "back": request.path},
+        status=400,
+    )
+
+
+def _sorted_page(request, queryset, columns: tuple[SortColumn, ...], sort: Sort):
+    """``queryset`` in the order the URL asks for (its own order without ``?sort=``),
+    paged on the server (``?page=``)."""
+    if "sort" in request.GET:
+        queryset = queryset_sorted(queryset, columns, sort)
+    return Paginator(queryset, tables.PER_PAGE).get_page(request.GET.get("page"))
+
+
 @login_required
 def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The compliance officer's queue: filters, and bulk acknowledge (POST)."""
+    """The compliance officer's queue: filters, sortable by any column and paged on
+    the server (``?sort=``, ``?page=``, kept together with the filters in every
+    link), and bulk acknowledge (POST). An unknown sort is a 400 naming the valid ones."""
+    sort = _sort(request, tables.ALERT_COLUMNS, tables.ALERT_DEFAULT_SORT)
+    if isinstance(sort, SortError):
+        return _bad_sort(request, sort, title="Compliance alerts")
     visible = portfolio_list_visible_to(user=request.user).order_by("code")
     rules = selectors.rule_list_for_user(user=request.user).order_by("name")
     data = request.GET.copy()
@@ -84,7 +123,7 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Acknowledged {len(done)} alert(s).")
                 return redirect(request.get_full_path())
-    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    page = _sorted_page(request, tables.alerts_sortable(alerts), tables.ALERT_COLUMNS, sort)
     return render(
         request,
         "compliance/alert_queue.html",
@@ -92,6 +131,10 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter_form": filter_form,
             "bulk_form": bulk_form,
             "page": page,
+            "headers": sort_headers(request.GET, tables.ALERT_COLUMNS, sort),
+            "sort_columns": tables.ALERT_COLUMNS,
+            "sort": sort.param,
+            "sort_asked": "sort" in request.GET,
             "can_decide": alert_services.user_can_decide(request.user),
             "selected": set(bulk_form["alerts"].value() or []),
         },
@@ -221,8 +264,12 @@ def _scope_target(data: dict) -> dict:
 
 @login_required
 def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Rules that apply to the user's portfolios, and (for those who configure
-    rules) forms to add a rule or apply a regulatory template."""
+    """Rules that apply to the user's portfolios, sortable by any column and paged
+    on the server (``?sort=``, ``?page=``), and (for those who configure rules)
+    forms to add a rule or apply a regulatory template."""
+    sort = _sort(request, tables.RULE_COLUMNS, tables.RULE_DEFAULT_SORT)
+    if isinstance(sort, SortError):
+        return _bad_sort(request, sort, title="Compliance rules")
     portfolios = _portfolio_choices(request.user)
     rule_form = forms.RuleForm(prefix="rule", portfolios=portfolios)
     template_form = forms.TemplateForm(prefix="template", portfolios=portfolios)
@@ -273,12 +320,17 @@ def rule_list(request: AuthenticatedHttpRequest) -> HttpResponse:
                     messages.success(request, f"Rule “{rule.name}” created.")
                     return redirect("compliance:rules")
         status = 400
-    rules = selectors.rule_list_for_user(user=request.user).order_by("-is_active", "name")
+    rules = tables.rules_sortable(selectors.rule_list_for_user(user=request.user))
+    page = _sorted_page(request, rules, tables.RULE_COLUMNS, sort)
     return render(
         request,
         "compliance/rule_list.html",
         {
-            "rules": rules,
+            "page": page,
+            "headers": sort_headers(request.GET, tables.RULE_COLUMNS, sort),
+            "sort_columns": tables.RULE_COLUMNS,
+            "sort": sort.param,
+            "sort_asked": "sort" in request.GET,
             "rule_form": rule_form,
             "template_form": template_form,
             "can_configure": can_configure,

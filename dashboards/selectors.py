@@ -27,6 +27,7 @@ another viewer's entry. The same hash is the data's ETag.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection, connections
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -79,13 +81,24 @@ def dashboard_can_share(*, user: User, dashboard: Dashboard) -> bool:
     return not dashboard.is_builtin and (user.is_superuser or dashboard.owner_id == user.pk)
 
 
+def dashboard_may_open(*, user: User, dashboard: Dashboard) -> bool:
+    """Whether ``user`` may open ``dashboard`` (the rule of
+    :func:`dashboard_list_for_user`): built-in and own ones without a query, a
+    share to the user or one of their teams with one."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if dashboard.is_builtin or dashboard.owner_id == user.pk:
+        return True
+    return dashboard.shares.filter(Q(user=user) | Q(team__members=user)).exists()
+
+
 def dashboard_get_for_user(
     *, user: User, dashboard_id: int, edit: bool = False, share: bool = False
 ) -> Dashboard:
     """Fetch and authorise: 404 for missing and for not visible alike; 403 when the
     user may open it but not edit (``edit``) or share (``share``) it."""
-    dashboard = dashboard_list_for_user(user=user).filter(id=dashboard_id).first()
-    if dashboard is None:
+    dashboard = Dashboard.objects.select_related("owner").filter(id=dashboard_id).first()
+    if dashboard is None or not dashboard_may_open(user=user, dashboard=dashboard):
         raise Http404("No such dashboard.")
     if edit and not dashboard_can_edit(user=user, dashboard=dashboard):
         raise PermissionDenied("You may view this dashboard but not change it.")
@@ -154,6 +167,52 @@ def dashboard_widgets_for_user(*, user: User, dashboard: Dashboard) -> list[Plac
 def widget_get_for_user(*, user: User, dashboard: Dashboard, widget_id: int) -> Widget:
     """One widget of an authorised dashboard that ``user`` sees (404 otherwise)."""
     widget = widget_list_visible(user=user, dashboard=dashboard).filter(id=widget_id).first()
+    return _widget_allowed(user, widget)
+
+
+@functools.cache
+def _widget_on_dashboard_sql() -> str:
+    widget, dashboard = Widget._meta, Dashboard._meta
+    columns = ", ".join(
+        f"w.{connection.ops.quote_name(f.column)}" for f in widget.concrete_fields if f.column
+    )
+    # Identifiers from the models' meta only; the ids are parameters.
+    return (
+        f"SELECT {columns}, d.is_builtin AS dashboard_is_builtin,"  # noqa: S608
+        f" d.owner_id AS dashboard_owner_id"
+        f" FROM {connection.ops.quote_name(widget.db_table)} w"
+        f" JOIN {connection.ops.quote_name(dashboard.db_table)} d ON d.id = w.dashboard_id"
+        " WHERE w.id = %s AND w.dashboard_id = %s"
+    )
+
+
+def widget_get_for_user_on(*, user: User, dashboard_id: int, widget_id: int) -> Widget:
+    """One widget that ``user`` sees on a dashboard they may open, authorising both
+    at once (the widget data path runs it on every request): one query by primary
+    key for a built-in or own dashboard, a second for a shared one. 404 for a
+    missing or not visible dashboard, and for a widget not on it, another user's
+    addition or a kind the user may not use."""
+    # One primary-key join written out: the ORM's building of the same query cost
+    # more than the rest of a warm request.
+    found = list(Widget.objects.raw(_widget_on_dashboard_sql(), [widget_id, dashboard_id]))
+    widget = found[0] if found else None
+    if widget is None:
+        raise Http404("No such dashboard.")
+    # The two columns of the dashboard that the rule reads, not the whole row.
+    dashboard = Dashboard(
+        pk=widget.dashboard_id,
+        is_builtin=getattr(widget, "dashboard_is_builtin"),  # noqa: B009 - a raw() column
+        owner_id=getattr(widget, "dashboard_owner_id"),  # noqa: B009 - a raw() column
+    )
+    dashboard._state.adding = False
+    if not dashboard_may_open(user=user, dashboard=dashboard):
+        raise Http404("No such dashboard.")
+    if widget.added_by_id is not None and widget.added_by_id != user.pk:
+        raise Http404("No such widget.")
+    return _widget_allowed(user, widget)
+
+
+def _widget_allowed(user: User, widget: Widget | None) -> Widget:
     if widget is None or widget.kind not in CATALOG:
         raise Http404("No such widget.")
     if not CATALOG[widget.kind].allowed_for(user):
@@ -209,40 +268,87 @@ def filters_parse(query: dict[str, str]) -> Filters:
     )
 
 
-def entitled_ids(*, user: User) -> list[int]:
-    return sorted(portfolio_list_visible_to(user=user).values_list("id", flat=True))
+@dataclass(frozen=True)
+class EntitledPortfolio:
+    """An entitled portfolio as the warm path needs it: its id, code and version,
+    ``"<data_version>.<newest done snapshot id>"``, which changes when prices or
+    trades land (the data version moves on) and when a snapshot finishes."""
+
+    id: int
+    code: str
+    version: str
 
 
-def portfolios_chosen(*, user: User, filters: Filters) -> list[Portfolio]:
+def _newest_done_snapshot() -> Subquery:
+    return Subquery(
+        AnalyticsSnapshot.objects.filter(portfolio=OuterRef("pk"), status=SnapshotStatus.DONE)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+
+
+# (user id, superuser, active) → the SQL and parameters of the entitled-portfolio
+# query. Building that queryset (the entitlement joins) and compiling it costs more
+# than running it, and the widget data path runs it on every request; its SQL
+# depends on nothing but these three, so each process compiles it once per user
+# and still runs it every time: an entitlement granted or revoked shows at once.
+_ENTITLED_SQL: dict[tuple[int, bool, bool], tuple[str, tuple]] = {}
+_ENTITLED_SQL_MAX = 4096
+
+
+def _entitled_versions_sql(user: User) -> tuple[str, tuple] | None:
+    memo = (user.pk, user.is_superuser, user.is_active)
+    compiled = _ENTITLED_SQL.get(memo)
+    if compiled is None:
+        if not user.is_authenticated or not user.is_active:
+            return None  # sees nothing; nothing to compile
+        query = (
+            portfolio_list_visible_to(user=user)
+            .annotate(snapshot=_newest_done_snapshot())
+            .order_by("code")
+            .values_list("pk", "code", "data_version", "snapshot")
+            .query
+        )
+        sql, params = query.sql_with_params()
+        compiled = (sql, tuple(params))
+        if len(_ENTITLED_SQL) >= _ENTITLED_SQL_MAX:
+            _ENTITLED_SQL.clear()
+        _ENTITLED_SQL[memo] = compiled
+    return compiled
+
+
+def entitled_portfolio_versions(*, user: User) -> list[EntitledPortfolio]:
+    """Every portfolio ``user`` is entitled to (``portfolio_list_visible_to``), by
+    code, with its version: one query, run afresh on every request. The versions
+    are never cached, because a portfolio's ``data_version`` moves on in a bulk
+    update that sends no signal; only the query's compilation is reused."""
+    compiled = _entitled_versions_sql(user)
+    if compiled is None:
+        return []
+    sql, params = compiled
+    with connections[Portfolio.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        EntitledPortfolio(pk, code, f"{version}.{snapshot or 0}")
+        for pk, code, version, snapshot in rows
+    ]
+
+
+def chosen_of(entitled: Sequence[EntitledPortfolio], filters: Filters) -> list[EntitledPortfolio]:
     """The entitled portfolios the filters choose, by code. A chosen id the user may
     not see is a 404, like any other object they may not see."""
-    portfolios = portfolio_list_visible_to(user=user).select_related("benchmark")
-    if filters.portfolio_ids:
-        portfolios = portfolios.filter(id__in=filters.portfolio_ids)
-    chosen = list(portfolios.order_by("code"))
-    if filters.portfolio_ids and len(chosen) != len(filters.portfolio_ids):
+    if not filters.portfolio_ids:
+        return list(entitled)
+    wanted = set(filters.portfolio_ids)
+    chosen = [p for p in entitled if p.id in wanted]
+    if len(chosen) != len(wanted):
         raise Http404("No such portfolio.")
     return chosen
 
 
 # ---------------------------------------------------------------------------
 # Versions: what the live updates compare
-
-
-def portfolio_versions(*, portfolio_ids: Sequence[int]) -> dict[int, str]:
-    """``"<data_version>.<newest done snapshot id>"`` per portfolio: it changes when
-    prices or trades land (the version moves on) and when a snapshot finishes."""
-    newest = (
-        AnalyticsSnapshot.objects.filter(portfolio=OuterRef("pk"), status=SnapshotStatus.DONE)
-        .order_by("-id")
-        .values("id")[:1]
-    )
-    rows = (
-        Portfolio.objects.filter(pk__in=portfolio_ids)
-        .annotate(snapshot=Subquery(newest))
-        .values_list("pk", "data_version", "snapshot")
-    )
-    return {pk: f"{version}.{snapshot or 0}" for pk, version, snapshot in rows}
 
 
 def compliance_version(*, portfolio_ids: Sequence[int]) -> str:
@@ -284,10 +390,10 @@ class Versions:
 
 def dashboard_versions(*, user: User, filters: Filters) -> Versions:
     """The versions of everything a dashboard with these filters shows to ``user``."""
-    ids = [p.pk for p in portfolios_chosen(user=user, filters=filters)]
+    chosen = chosen_of(entitled_portfolio_versions(user=user), filters)
     return Versions(
-        portfolios=portfolio_versions(portfolio_ids=ids),
-        compliance=compliance_version(portfolio_ids=ids),
+        portfolios={p.id: p.version for p in chosen},
+        compliance=compliance_version(portfolio_ids=[p.id for p in chosen]),
         operations=operations_version(),
     )
 
@@ -308,7 +414,27 @@ class WidgetData:
     key: str
     etag: str
     widget: Widget
-    request: WidgetRequest
+    user: User
+    filters: Filters
+    portfolio_ids: tuple[int, ...]
+
+    def widget_request(self) -> WidgetRequest:
+        """What the builder receives: the shown portfolios as model rows (with
+        their benchmarks), read only when the payload is built."""
+        portfolios = list(
+            Portfolio.objects.filter(pk__in=self.portfolio_ids)
+            .select_related("benchmark")
+            .order_by("code")
+        )
+        return WidgetRequest(
+            user=self.user,
+            portfolios=portfolios,
+            period=self.filters.period,
+            benchmark=self.filters.benchmark,
+            currency=self.filters.currency,
+            options=dict(self.widget.options),
+            params=self.filters.params,
+        )
 
     def load(self) -> bytes:
         """The payload as JSON bytes from the cache, built and stored on a miss.
@@ -321,7 +447,7 @@ class WidgetData:
                 "widget": self.widget.pk,
                 "kind": kind.key,
                 "version": self.etag,
-                **kind.build(self.request),
+                **kind.build(self.widget_request()),
             }
             clean = _finite(json.loads(json.dumps(payload, default=_json_default)))
             content = json.dumps(clean, separators=(",", ":"), allow_nan=False).encode()
@@ -348,35 +474,35 @@ def _json_default(value: object) -> object:
 
 def widget_data(*, user: User, widget: Widget, filters: Filters) -> WidgetData:
     """The cache key and ETag of ``widget``'s data for ``user`` under ``filters``
-    (an authorised widget, see :func:`widget_get_for_user`). Costs two or three
-    small queries; the payload is built only by :meth:`WidgetData.load` on a miss."""
+    (an authorised widget, see :func:`widget_get_for_user_on`). One query (the
+    entitled portfolios with their versions; compliance widgets add two small
+    aggregates); the payload is built only by :meth:`WidgetData.load` on a miss."""
     kind = CATALOG[widget.kind]
-    chosen = portfolios_chosen(user=user, filters=filters)
+    entitled = entitled_portfolio_versions(user=user)
+    chosen = chosen_of(entitled, filters)
     if not kind.many:
         chosen = chosen[:1]
-    ids = [p.pk for p in chosen]
+    ids = [p.id for p in chosen]
     dependency = {
-        "portfolios": sorted(portfolio_versions(portfolio_ids=ids).items()),
+        "portfolios": sorted((p.id, p.version) for p in chosen),
         "compliance": compliance_version(portfolio_ids=ids) if kind.depends == "compliance" else "",
         "operations": operations_version() if kind.depends == "operations" else "",
     }
     digest = _digest(
         {
             "user": user.pk,
-            "entitled": entitled_ids(user=user),
+            "entitled": sorted(p.id for p in entitled),
             "widget": [widget.pk, widget.kind, widget.options],
             "filters": [filters.period, filters.benchmark, filters.currency, ids],
             "params": filters.params if widget.kind == "holdings" else {},
             "depends": dependency,
         }
     )
-    request = WidgetRequest(
+    return WidgetData(
+        key=CACHE_PREFIX + digest,
+        etag=digest,
+        widget=widget,
         user=user,
-        portfolios=chosen,
-        period=filters.period,
-        benchmark=filters.benchmark,
-        currency=filters.currency,
-        options=dict(widget.options),
-        params=filters.params,
+        filters=filters,
+        portfolio_ids=tuple(ids),
     )
-    return WidgetData(key=CACHE_PREFIX + digest, etag=digest, widget=widget, request=request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from analytics.selectors.entitlements import portfolio_list_visible_to
@@ -38,6 +38,17 @@ def dashboard_index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "builtin": [d for d in dashboards if d.is_builtin],
         },
     )
+
+
+@login_required
+def dashboard_landing(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Where a user lands after logging in (``LOGIN_REDIRECT_URL`` names this view,
+    so the core never imports dashboards; an explicit ``next=`` wins before it is
+    reached): the built-in dashboard of their role, else the dashboards list."""
+    landing = selectors.dashboard_landing_for(user=request.user)
+    if landing is None:
+        return redirect("dashboards:index")
+    return redirect("dashboards:detail", dashboard_id=landing.pk)
 
 
 @login_required

@@ -1,11 +1,14 @@
-"""Template context shared by every page: the navigation of the portal's areas.
+"""Template context shared by every page: the navigation of the portal's areas
+and the inbox link with the user's unread count.
 
 An area appears as a link once its app registers the named URL; until then it is
 shown greyed out, so the layout stays stable as areas are added.
 """
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, ResolverMatch, reverse
+
+from portal.models import InboxMessage
 
 NAVIGATION = (
     ("portfolios", "Portfolios", "portfolio-list"),
@@ -32,15 +35,33 @@ def portal_areas() -> list[dict]:
     ]
 
 
+def _active_area(match: ResolverMatch | None) -> str:
+    """The area a page belongs to: its URL namespace, except that the schedule
+    pages (named ``schedule…``/``delivery…`` in ``reports``) are "Schedules", the
+    inbox is "inbox" and the portfolio pages (no namespace) "portfolios"."""
+    if match is None:
+        return ""
+    name = match.url_name or ""
+    if match.namespace == "reports" and name.startswith(("schedule", "delivery")):
+        return "schedules"
+    if not match.namespace and name.startswith("inbox"):
+        return "inbox"
+    return match.namespace or ("portfolios" if "portfolio" in name else "")
+
+
 def navigation(request: HttpRequest) -> dict:
+    """The areas, the admin link for staff, the active area, and the signed-in
+    user's inbox link with its unread count (one indexed COUNT per page)."""
     items = portal_areas()
     user = getattr(request, "user", None)
     if user is not None and user.is_staff:
         items.append({"key": "admin", "label": "Admin", "url": reverse("admin:index")})
-    match = getattr(request, "resolver_match", None)
-    active = ""
-    if match is not None:
-        active = match.namespace or (
-            "portfolios" if match.url_name and "portfolio" in match.url_name else ""
-        )
-    return {"nav_items": items, "nav_active": active}
+    inbox_unread = 0
+    if user is not None and user.is_authenticated:
+        inbox_unread = InboxMessage.objects.filter(recipient=user, read_at__isnull=True).count()
+    return {
+        "nav_items": items,
+        "nav_active": _active_area(getattr(request, "resolver_match", None)),
+        "inbox_url": _url_or_none("inbox"),
+        "inbox_unread": inbox_unread,
+    }

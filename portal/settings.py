@@ -351,6 +351,9 @@ SPECTACULAR_SETTINGS = {
         "ReportScopeEnum": "reports.definition.SCOPES",
         "ReportShareLevelEnum": "reports.models.ShareLevel",
         "DashboardShareLevelEnum": "dashboards.models.ShareLevel",
+        "DeliveryChannelEnum": "reports.models.DeliveryChannel",
+        "DeliveryStateEnum": "reports.models.DeliveryState",
+        "OccurrenceStateEnum": "reports.models.OccurrenceState",
     },
 }
 

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import views
+from portal import inbox_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("compliance/", include("compliance.urls")),
     path("reports/", include("reports.urls")),
     path("dashboards/", include("dashboards.urls")),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/read-all/", inbox_views.inbox_read_all, name="inbox-read-all"),
+    path("inbox/<int:message_id>/open/", inbox_views.inbox_open, name="inbox-open"),
     path("admin/", admin.site.urls),
     path("api/", include("portal.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

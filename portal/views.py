@@ -12,6 +12,7 @@ down.
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
@@ -24,7 +25,8 @@ from portal.context_processors import portal_areas
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("portfolio-list" if request.user.is_authenticated else "login")
+    """The landing page that logging in leads to (``LOGIN_REDIRECT_URL``), or the login."""
+    return redirect(settings.LOGIN_REDIRECT_URL if request.user.is_authenticated else "login")
 
 
 def health(request: HttpRequest) -> JsonResponse:

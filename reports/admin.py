@@ -1,10 +1,29 @@
 """Admin for inspecting report templates, shares, runs and files. Every change
 goes through the services (pages and API), which version and audit it, so the
-admin is read-only; it is where administrators read a failed run's traceback."""
+admin is read-only; it is where administrators read a failed run's traceback.
+
+Schedules, their occurrences and deliveries are read-only here too (they are
+changed on the schedule pages and the API, which validate and audit); the
+allow-list of external recipients (:class:`ExternalRecipient`) is kept here by
+administrators, each addition, change and removal audited."""
 
 from django.contrib import admin
+from django.db import transaction
 
-from reports.models import ReportFile, ReportRun, ReportShare, ReportTemplate, ReportTemplateVersion
+from portal.models import AuditAction
+from portal.origins import RequestOrigin
+from portal.services import audit_record
+from reports.models import (
+    Delivery,
+    ExternalRecipient,
+    ReportFile,
+    ReportRun,
+    ReportShare,
+    ReportTemplate,
+    ReportTemplateVersion,
+    Schedule,
+    ScheduleOccurrence,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,3 +74,99 @@ class ReportRunAdmin(ReadOnlyAdmin):
     search_fields = ("title", "key", "run_as__username")
     raw_id_fields = ("template", "version", "run_as", "requested_by")
     inlines = [ReportFileInline]
+
+
+class ScheduleOccurrenceInline(admin.TabularInline):
+    model = ScheduleOccurrence
+    extra = 0
+    can_delete = False
+    fields = ("slot_at", "manual", "period_label", "state", "ready_by", "finished_at")
+    readonly_fields = fields
+    ordering = ("-slot_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(ReadOnlyAdmin):
+    list_display = (
+        "name",
+        "owner",
+        "template",
+        "cron",
+        "calendar_rule",
+        "timezone",
+        "enabled",
+        "next_run_at",
+        "last_outcome",
+    )
+    list_filter = ("enabled", "calendar_rule", "copies", "burst")
+    search_fields = ("name", "owner__username", "template__name")
+    raw_id_fields = ("owner", "template")
+    exclude = ("webhook_secret",)
+    inlines = [ScheduleOccurrenceInline]
+
+
+@admin.register(ScheduleOccurrence)
+class ScheduleOccurrenceAdmin(ReadOnlyAdmin):
+    list_display = ("schedule", "slot_at", "manual", "state", "period_label", "finished_at")
+    list_filter = ("state", "manual")
+    search_fields = ("schedule__name",)
+    raw_id_fields = ("schedule",)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "schedule",
+        "channel",
+        "recipient",
+        "address",
+        "state",
+        "attempts",
+        "sent_at",
+        "confirmation",
+    )
+    list_filter = ("state", "channel")
+    search_fields = ("key", "schedule__name", "recipient__username", "address")
+    raw_id_fields = ("occurrence", "schedule", "recipient", "portfolio", "run", "inbox_message")
+
+
+@admin.register(ExternalRecipient)
+class ExternalRecipientAdmin(admin.ModelAdmin):
+    """The allow-list of addresses, domains and webhook hosts outside the portal's
+    users that schedules may send to. Values are stored in lower case."""
+
+    list_display = ("kind", "value", "note", "created_by", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "note")
+    fields = ("kind", "value", "note")
+
+    def _audit(self, request, obj, change: str) -> None:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.SCHEDULE_CHANGED,
+            target=obj,
+            origin=RequestOrigin.of(request),
+            details={"change": change, "kind": obj.kind, "value": obj.value},
+        )
+
+    def save_model(self, request, obj, form, change):
+        obj.value = obj.value.strip().lower().removeprefix("@")
+        if not change:
+            obj.created_by = request.user
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            self._audit(request, obj, "allow_list_changed" if change else "allow_list_added")
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            self._audit(request, obj, "allow_list_removed")
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            self.delete_model(request, entry)

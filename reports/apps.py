@@ -14,7 +14,30 @@ class ReportsConfig(AppConfig):
 
         # Runs whose worker died, or whose task never started, are re-sent.
         leased_work_register(kind=LEASE_KIND, model=ReportRun, recover=report_runs_recover)
+        # Schedule slots whose task was lost or whose worker died are re-sent.
+        from reports.models import ScheduleOccurrence
+        from reports.services.dispatch import occurrences_recover
+        from reports.services.schedules import OCCURRENCE_LEASE_KIND
+
+        leased_work_register(
+            kind=OCCURRENCE_LEASE_KIND, model=ScheduleOccurrence, recover=occurrences_recover
+        )
+        # Deliveries whose worker died mid-send, or whose task was lost, are re-sent;
+        # a delivered report's inbox item read confirms its delivery.
+        from portal.channels.inbox import inbox_read
+        from reports.models import Delivery
+        from reports.services import deliveries
+
+        leased_work_register(
+            kind=deliveries.LEASE_KIND, model=Delivery, recover=deliveries.deliveries_recover
+        )
+        inbox_read.connect(deliveries.inbox_read_received, dispatch_uid="reports-deliveries-read")
         post_migrate.connect(_builtin_templates_sync, sender=self, dispatch_uid="reports-builtin")
+        # A worker process that renders reports starts Chromium as it starts
+        # (only Celery's worker signals trigger it: never the web process).
+        from reports.warmup import signals_connect
+
+        signals_connect()
 
 
 def _builtin_templates_sync(sender, *, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:

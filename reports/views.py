@@ -44,6 +44,7 @@ from reports.forms import (
 )
 from reports.models import ReportFile, ReportRun, ReportTemplate, ReportTemplateVersion, ShareLevel
 from reports.periods import PERIODS
+from reports.services import deliveries as delivery_services
 from reports.services import runs as run_services
 from reports.services import shares as share_services
 from reports.services import templates as template_services
@@ -617,6 +618,8 @@ def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def run_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = selectors.report_run_get_for_user(user=request.user, run_id=run_id)
+    # A recipient opening a report delivered to them confirms its delivery.
+    delivery_services.deliveries_confirm_run_opened(user=request.user, run=run)
     return render(
         request, "reports/run_detail.html", {"run": run_view(run, user=request.user, detail=True)}
     )

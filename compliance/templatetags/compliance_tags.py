@@ -12,6 +12,7 @@ from compliance.engine.pretrade import EFFECT_LABELS
 from compliance.engine.templates import TEMPLATES
 from compliance.models import ResultStatus
 from compliance.services.alerts import PAST_PARTICIPLES
+from portal.templatetags.humanize_numbers import percent
 
 register = template.Library()
 
@@ -52,7 +53,7 @@ def _is_count(kind: str) -> bool:
 def rule_value(value, kind: str = "") -> str:
     """Counts as whole numbers, relative VaR as a share of the reference, asset
     coverage as a percentage of borrowings, everything else as a percentage of net
-    assets with two decimals."""
+    assets with two decimals (more for a small value that would read as zero)."""
     if value is None:
         return "—"
     if math.isinf(value):
@@ -61,7 +62,7 @@ def rule_value(value, kind: str = "") -> str:
         return f"{value:,.0f}"
     if kind == RuleKind.MAX_RELATIVE_VAR:
         return f"{value:.0%} of reference"
-    return f"{value:.2%}"
+    return percent(value)
 
 
 @register.filter
@@ -81,7 +82,7 @@ def list_reading(kind: str, value, group: str = "") -> str:
     if value == 0:
         return f"No {name.lower()} names held"
     names = f": {group}" if group else ""
-    return f"{name} hit{names} ({value:.2%} of net assets)"
+    return f"{name} hit{names} ({percent(value)} of net assets)"
 
 
 @register.filter
@@ -236,10 +237,11 @@ def past_participle(action: str) -> str:
 
 @register.filter
 def percent_or_dash(value) -> str:
-    """A weight (fraction of net assets) with two decimals; None → "—"."""
+    """A weight (fraction of net assets) with two decimals (more for a small weight
+    that would read as zero: ``humanize_numbers.percent``); None → "—"."""
     if value is None:
         return "—"
-    return f"{value:.2%}"
+    return percent(value)
 
 
 GROUP_ATTRIBUTE_LABELS = {

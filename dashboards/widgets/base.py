@@ -8,6 +8,15 @@ and one of ``figure`` (a Plotly figure from ``analytics.presentation.figures``),
 why there is nothing to show. Builders read stored snapshots and positions through
 the analytics and compliance selectors and never compute a metric themselves.
 
+Money: every amount a widget shows (net assets, market values, exposures) is in
+the dashboard's currency filter when it has one, converted with
+:func:`money_in` at the rate the portfolio overview uses for its reporting
+currency (``analytics.selectors.fx.rate_to_base_latest``: the latest rate on or
+before the amount's date, the direct pair before the inverse one), and is
+labelled with the code it is in. A portfolio with no such rate keeps its base
+currency, labelled so, and the payload says why (``currency_note``); an amount is
+never converted at 1.
+
 Periods: ``1M``, ``3M``, ``6M``, ``YTD``, ``1Y`` and ``SI`` (since inception) cut
 the time axis of each series back from its last date in calendar months (``1M``
 ending on 31 March shows 1 March onwards; ``YTD`` shows 1 January onwards).
@@ -18,9 +27,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from analytics.models import Portfolio
+from analytics.selectors.fx import rate_to_base_latest
 from analytics.selectors.portfolios import SnapshotView, portfolio_snapshot
 from portal.models import User
 
@@ -58,6 +69,35 @@ class WidgetRequest:
 
 
 Builder = Callable[[WidgetRequest], dict]
+
+
+@dataclass(frozen=True)
+class Money:
+    """How a portfolio's base-currency amounts are shown: multiplied by ``rate``
+    and labelled ``currency``; ``note`` says why the chosen currency could not be
+    used (no rate), else it is empty."""
+
+    currency: str
+    rate: float = 1.0
+    note: str = ""
+
+    def of(self, amount: float | Decimal | None) -> float | None:
+        return None if amount is None else float(amount) * self.rate
+
+
+def money_in(request: WidgetRequest, *, base: str, on: dt.date | None) -> Money:
+    """How amounts in ``base`` dated ``on`` are shown under the currency filter:
+    unchanged without a filter or when it is ``base``; otherwise at the latest
+    rate from ``base`` to the chosen currency on or before ``on``."""
+    target = request.currency
+    if not target or target == base:
+        return Money(base)
+    rate = rate_to_base_latest(currency=base, base=target, on=on) if on else None
+    if rate is None:
+        return Money(
+            base, note=f"No {base}→{target} rate up to {on or 'the as-of date'}: in {base}."
+        )
+    return Money(target, rate)
 
 
 def months_back(day: dt.date, months: int) -> dt.date:

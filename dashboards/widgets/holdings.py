@@ -4,7 +4,11 @@ from the exposure treemap), sorting by any column and paging.
 
 Parameters (``request.params``): ``q``; ``sector``; ``sort`` a column key, ``-``
 first for descending (default ``-weight``: largest absolute weight first);
-``page`` from 1; ``size`` rows per page (default 10, at most 100)."""
+``page`` from 1; ``size`` rows per page (default 10, at most 100).
+
+Market values are in the dashboard's currency when one is chosen (at the latest
+rate on or before the position date, see :func:`dashboards.widgets.base.money_in`),
+else in the portfolio's base currency; the column's label names the currency."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from analytics.selectors.portfolios import Holding, portfolio_holdings
-from dashboards.widgets.base import WidgetRequest, envelope, single_portfolio
+from dashboards.widgets.base import Money, WidgetRequest, envelope, money_in, single_portfolio
 
 TITLE = "Holdings"
 COLUMNS: list[dict[str, Any]] = [
@@ -20,7 +24,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"key": "name", "label": "Name"},
     {"key": "sector", "label": "Sector"},
     {"key": "quantity", "label": "Quantity", "numeric": True},
-    {"key": "market_value_base", "label": "Value (base)", "numeric": True},
+    {"key": "market_value", "label": "Value", "numeric": True, "amount": True},
     {"key": "weight", "label": "Weight", "numeric": True},
 ]
 SORTABLE = {column["key"] for column in COLUMNS}
@@ -31,13 +35,13 @@ def _number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _row(holding: Holding) -> dict:
+def _row(holding: Holding, money: Money) -> dict:
     return {
         "identifier": holding.identifier,
         "name": holding.name,
         "sector": holding.sector or "(none)",
         "quantity": _number(holding.quantity),
-        "market_value_base": _number(holding.market_value_base),
+        "market_value": money.of(holding.market_value_base),
         "weight": holding.weight,
     }
 
@@ -54,7 +58,8 @@ def build(request: WidgetRequest) -> dict:
     if portfolio is None:
         return empty or {}
     holdings = portfolio_holdings(portfolio=portfolio)
-    rows = [_row(h) for h in holdings.holdings]
+    money = money_in(request, base=portfolio.base_currency, on=holdings.as_of)
+    rows = [_row(h, money) for h in holdings.holdings]
     query = (request.params.get("q") or "").strip().lower()
     if query:
         rows = [
@@ -84,8 +89,13 @@ def build(request: WidgetRequest) -> dict:
         request,
         title=f"{TITLE} · {portfolio.code}",
         views=[view] if view is not None else [],
+        currency=money.currency,
+        currency_note=money.note,
         table={
-            "columns": COLUMNS,
+            "columns": [
+                {**c, "label": f"Value ({money.currency})"} if c.get("amount") else c
+                for c in COLUMNS
+            ],
             "rows": rows[(page - 1) * size : page * size],
             "total": len(rows),
             "page": page,
@@ -95,6 +105,7 @@ def build(request: WidgetRequest) -> dict:
             "sector": sector,
             "positions_as_of": holdings.as_of.isoformat() if holdings.as_of else None,
             "base_currency": portfolio.base_currency,
+            "currency": money.currency,
         },
     )
     if payload["as_of"] is None and holdings.as_of is not None:

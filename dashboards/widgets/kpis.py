@@ -1,14 +1,12 @@
 """KPI tiles of one portfolio from its stored snapshot: net assets (base currency,
-or the chosen currency at the as-of date's rate), day, month-to-date and
+or the chosen currency at the latest rate on or before the snapshot's as-of date,
+see :func:`dashboards.widgets.base.money_in`), day, month-to-date and
 year-to-date time-weighted returns, 1-day historical VaR 95 % (a positive loss
 fraction of net assets) and the current drawdown from the running peak (≤ 0)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from analytics.selectors.fx import rates_to_base
-from dashboards.widgets.base import WidgetRequest, envelope, single_portfolio
+from dashboards.widgets.base import WidgetRequest, envelope, money_in, single_portfolio
 
 TITLE = "Key figures"
 
@@ -22,28 +20,14 @@ def net_assets_of(view_result: dict) -> float | None:
     return known[-1] if known else None
 
 
-def _converted(amount: float, *, base: str, target: str, on: dt.date) -> float | None:
-    """``amount`` in ``base`` expressed in ``target`` at the latest rate in the week
-    up to ``on``; None when there is none (never a conversion at 1)."""
-    rates = rates_to_base(base=target, currencies=[base], first=on - dt.timedelta(days=7), last=on)
-    if rates.empty:
-        return None
-    return amount * float(rates.iloc[-1]["to_base"])
-
-
 def build(request: WidgetRequest) -> dict:
     portfolio, view, empty = single_portfolio(request, TITLE)
     if empty is not None or portfolio is None or view is None or view.snapshot is None:
         return empty or {}
     result = view.result
     base = (result.get("data") or {}).get("base_currency") or portfolio.base_currency
-    currency, net_assets = base, net_assets_of(result)
-    if request.currency and request.currency != base and net_assets is not None:
-        converted = _converted(
-            net_assets, base=base, target=request.currency, on=view.snapshot.as_of
-        )
-        if converted is not None:
-            currency, net_assets = request.currency, converted
+    money = money_in(request, base=base, on=view.snapshot.as_of)
+    net_assets = money.of(net_assets_of(result))
     returns = (result.get("period_returns") or {}).get("portfolio") or {}
     drawdowns = result.get("drawdowns") or {}
     tiles = [
@@ -53,7 +37,7 @@ def build(request: WidgetRequest) -> dict:
             "value": net_assets,
             "format": "amount",
             "toned": False,
-            "unit": currency,
+            "unit": money.currency,
         },
         {
             "key": "day",
@@ -90,4 +74,11 @@ def build(request: WidgetRequest) -> dict:
             "toned": True,
         },
     ]
-    return envelope(request, title=f"{TITLE} · {portfolio.code}", views=[view], tiles=tiles)
+    return envelope(
+        request,
+        title=f"{TITLE} · {portfolio.code}",
+        views=[view],
+        tiles=tiles,
+        currency=money.currency,
+        currency_note=money.note,
+    )

@@ -1,7 +1,8 @@
 """REST API routes (token or session authentication; see /api/docs/).
 
 Each app keeps its own routes (``analytics/api/urls.py``, ``compliance/api/urls.py``,
-``reports/api/urls.py``);
+``reports/api/urls.py``, ``reports/api/schedule_urls.py`` for
+``/api/schedules/`` and ``/api/deliveries/``);
 they are included by dotted path, so this router imports no app module.
 """
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("reports/", include("reports.api.urls")),
+    path("", include("reports.api.schedule_urls")),
     path("dashboards/", include("dashboards.api.urls")),
 ]

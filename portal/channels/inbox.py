@@ -2,13 +2,17 @@
 
 The inbox is a channel like mail and webhooks, but its delivery is a row
 (:class:`portal.models.InboxMessage`): storing it is sending it, and its
-``read_at`` is the read receipt.
+``read_at`` is the read receipt. An app that wants the receipt (a delivered
+report is confirmed when its item is read) connects to :data:`inbox_read`, so the
+core never imports the app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from portal.channels.errors import ChannelError
@@ -16,6 +20,11 @@ from portal.models import InboxMessage, User
 
 SUBJECT_MAX = InboxMessage._meta.get_field("subject").max_length or 255
 DEDUPE_KEY_MAX = InboxMessage._meta.get_field("dedupe_key").max_length or 200
+
+inbox_read = Signal()
+"""Sent by :func:`inbox_mark_read` when it marked messages read, inside its
+transaction, with ``sender=InboxMessage``, ``recipient`` (the user) and
+``message_ids`` (the ids it marked now, never one read before)."""
 
 
 def inbox_send(
@@ -50,7 +59,18 @@ def inbox_send(
 
 def inbox_mark_read(*, recipient: User, message_ids: Iterable[int]) -> int:
     """Mark those of ``message_ids`` that are ``recipient``'s own and unread as read
-    now; others' messages are left alone. Returns how many were marked."""
-    return InboxMessage.objects.filter(
-        recipient=recipient, id__in=list(message_ids), read_at__isnull=True
-    ).update(read_at=timezone.now())
+    now; others' messages are left alone. Returns how many were marked, and sends
+    :data:`inbox_read` with their ids (in the same transaction: a receiver's
+    failure leaves them unread)."""
+    with transaction.atomic():
+        # Locked, so two marks of one message at once tell its receivers once.
+        unread = list(
+            InboxMessage.objects.select_for_update()
+            .filter(recipient=recipient, id__in=list(message_ids), read_at__isnull=True)
+            .values_list("id", flat=True)
+        )
+        if not unread:
+            return 0
+        marked = InboxMessage.objects.filter(id__in=unread).update(read_at=timezone.now())
+        inbox_read.send(sender=InboxMessage, recipient=recipient, message_ids=unread)
+    return marked

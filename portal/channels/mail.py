@@ -41,13 +41,17 @@ def mail_send(
     text: str,
     html: str | None = None,
     attachments: Sequence[MailAttachment] = (),
+    message_id: str | None = None,
 ) -> str:
     """Send one message to ``to`` and return its Message-ID, for the caller to store.
 
     Sent: one message from ``settings.DEFAULT_FROM_EMAIL`` with ``subject``, the
     plain-text body ``text``, ``html`` as an alternative part when given, and the
-    attachments with their content types. Recorded: nothing here; the caller
-    keeps the returned Message-ID (and its own status) on its delivery row.
+    attachments with their content types. ``message_id`` (``<local@domain>``)
+    is the Message-ID to send under, for a caller that retries one delivery under
+    one Message-ID so the recipient's mail system can tell a repeat; a new one is
+    made when it is not given. Recorded: nothing here; the caller keeps the
+    returned Message-ID (and its own status) on its delivery row.
 
     Raises :class:`TransientChannelError` when the mail server cannot be reached
     or fails on the way (connection refused or dropped, a timeout, a 4xx reply),
@@ -56,7 +60,10 @@ def mail_send(
     """
     if not to or not all(to):
         raise ChannelError("a message needs at least one address, and no empty one")
-    message_id = make_msgid(domain=str(DNS_NAME))
+    if message_id is None:
+        message_id = make_msgid(domain=str(DNS_NAME))
+    elif not (message_id.startswith("<") and message_id.endswith(">") and "@" in message_id):
+        raise ChannelError(f"a Message-ID is written <local@domain>, not {message_id!r}")
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,

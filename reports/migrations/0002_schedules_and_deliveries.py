@@ -6,152 +6,408 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0011_merge_trade_fields_and_risk_windows'),
-        ('portal', '0007_schedules_and_deliveries'),
-        ('reports', '0001_initial'),
+        ("analytics", "0011_merge_trade_fields_and_risk_windows"),
+        ("portal", "0007_schedules_and_deliveries"),
+        ("reports", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Schedule',
+            name="Schedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('cron', models.CharField(blank=True, max_length=100)),
-                ('calendar_rule', models.CharField(blank=True, choices=[('every_business_day', 'Every business day'), ('nth_business_day', 'Nth business day of the month'), ('last_business_day_of_month', 'Last business day of the month'), ('last_business_day_of_quarter', 'Last business day of the quarter')], max_length=40)),
-                ('calendar_n', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('exchange', models.CharField(default='XNYS', max_length=10)),
-                ('time', models.TimeField(blank=True, null=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('period', models.CharField(default='previous_month', max_length=40)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('formats', models.JSONField(default=list)),
-                ('channels', models.JSONField(default=list)),
-                ('recipient_emails', models.JSONField(blank=True, default=list)),
-                ('webhook_url', models.URLField(blank=True, max_length=500)),
-                ('webhook_secret', models.CharField(blank=True, max_length=100)),
-                ('burst', models.BooleanField(default=False)),
-                ('copies', models.CharField(choices=[('per_recipient', "Each recipient's own entitlements"), ('identical', 'One identical copy for everyone')], default='per_recipient', max_length=16)),
-                ('ready_wait_minutes', models.PositiveIntegerField(default=120)),
-                ('incomplete_action', models.CharField(choices=[('send', 'Send with an “incomplete data” banner'), ('hold', 'Hold and tell the owner')], default='send', max_length=8)),
-                ('missed_action', models.CharField(choices=[('run_once', 'Run once when back'), ('skip', 'Skip')], default='run_once', max_length=10)),
-                ('enabled', models.BooleanField(default=True)),
-                ('next_run_at', models.DateTimeField(blank=True, null=True)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('last_outcome', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_schedules', to=settings.AUTH_USER_MODEL)),
-                ('recipient_teams', models.ManyToManyField(blank=True, related_name='report_schedules_received', to='portal.team')),
-                ('recipient_users', models.ManyToManyField(blank=True, related_name='report_schedules_received', to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='schedules', to='reports.reporttemplate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("cron", models.CharField(blank=True, max_length=100)),
+                (
+                    "calendar_rule",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("every_business_day", "Every business day"),
+                            ("nth_business_day", "Nth business day of the month"),
+                            ("last_business_day_of_month", "Last business day of the month"),
+                            ("last_business_day_of_quarter", "Last business day of the quarter"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("calendar_n", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("exchange", models.CharField(default="XNYS", max_length=10)),
+                ("time", models.TimeField(blank=True, null=True)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                ("period", models.CharField(default="previous_month", max_length=40)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("formats", models.JSONField(default=list)),
+                ("channels", models.JSONField(default=list)),
+                ("recipient_emails", models.JSONField(blank=True, default=list)),
+                ("webhook_url", models.URLField(blank=True, max_length=500)),
+                ("webhook_secret", models.CharField(blank=True, max_length=100)),
+                ("burst", models.BooleanField(default=False)),
+                (
+                    "copies",
+                    models.CharField(
+                        choices=[
+                            ("per_recipient", "Each recipient's own entitlements"),
+                            ("identical", "One identical copy for everyone"),
+                        ],
+                        default="per_recipient",
+                        max_length=16,
+                    ),
+                ),
+                ("ready_wait_minutes", models.PositiveIntegerField(default=120)),
+                (
+                    "incomplete_action",
+                    models.CharField(
+                        choices=[
+                            ("send", "Send with an “incomplete data” banner"),
+                            ("hold", "Hold and tell the owner"),
+                        ],
+                        default="send",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "missed_action",
+                    models.CharField(
+                        choices=[("run_once", "Run once when back"), ("skip", "Skip")],
+                        default="run_once",
+                        max_length=10,
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("next_run_at", models.DateTimeField(blank=True, null=True)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                ("last_outcome", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_schedules",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recipient_teams",
+                    models.ManyToManyField(
+                        blank=True, related_name="report_schedules_received", to="portal.team"
+                    ),
+                ),
+                (
+                    "recipient_users",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="report_schedules_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="schedules",
+                        to="reports.reporttemplate",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduleOccurrence',
+            name="ScheduleOccurrence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lease_holder', models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128)),
-                ('lease_expires_at', models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True)),
-                ('slot_at', models.DateTimeField()),
-                ('manual', models.BooleanField(default=False)),
-                ('period_start', models.DateField(blank=True, null=True)),
-                ('period_end', models.DateField()),
-                ('period_label', models.CharField(blank=True, max_length=100)),
-                ('state', models.CharField(choices=[('waiting', 'Waiting for data'), ('delivering', 'Delivering'), ('done', 'Done'), ('held', 'Held: data incomplete'), ('skipped', 'Skipped')], default='waiting', max_length=12)),
-                ('ready_by', models.DateTimeField()),
-                ('incomplete', models.JSONField(blank=True, default=list, help_text='What was missing when the wait ended.')),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='occurrences', to='reports.schedule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "lease_holder",
+                    models.CharField(
+                        blank=True,
+                        help_text="The process working on this row (host:pid:token).",
+                        max_length=128,
+                    ),
+                ),
+                (
+                    "lease_expires_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                        null=True,
+                    ),
+                ),
+                ("slot_at", models.DateTimeField()),
+                ("manual", models.BooleanField(default=False)),
+                ("period_start", models.DateField(blank=True, null=True)),
+                ("period_end", models.DateField()),
+                ("period_label", models.CharField(blank=True, max_length=100)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting for data"),
+                            ("delivering", "Delivering"),
+                            ("done", "Done"),
+                            ("held", "Held: data incomplete"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="waiting",
+                        max_length=12,
+                    ),
+                ),
+                ("ready_by", models.DateTimeField()),
+                (
+                    "incomplete",
+                    models.JSONField(
+                        blank=True, default=list, help_text="What was missing when the wait ended."
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="occurrences",
+                        to="reports.schedule",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-slot_at', '-id'],
+                "ordering": ["-slot_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lease_holder', models.CharField(blank=True, help_text='The process working on this row (host:pid:token).', max_length=128)),
-                ('lease_expires_at', models.DateTimeField(blank=True, db_index=True, help_text="Until when the holder's claim is good; after it, anyone may take over.", null=True)),
-                ('key', models.CharField(max_length=300, unique=True)),
-                ('channel', models.CharField(choices=[('email', 'E-mail'), ('webhook', 'Webhook'), ('inbox', 'In-app inbox')], max_length=8)),
-                ('address', models.CharField(blank=True, max_length=500)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('confirmed', 'Confirmed'), ('failed', 'Failed'), ('refused', 'Refused')], default='queued', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('message_id', models.CharField(blank=True, max_length=300)),
-                ('response_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('confirmation', models.CharField(blank=True, help_text='What confirmed it: a link opened, a 2xx, a read.', max_length=100)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('inbox_message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='portal.inboxmessage')),
-                ('portfolio', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='report_deliveries', to='analytics.portfolio')),
-                ('recipient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='report_deliveries', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='reports.reportrun')),
-                ('schedule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='reports.schedule')),
-                ('occurrence', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='reports.scheduleoccurrence')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "lease_holder",
+                    models.CharField(
+                        blank=True,
+                        help_text="The process working on this row (host:pid:token).",
+                        max_length=128,
+                    ),
+                ),
+                (
+                    "lease_expires_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        help_text="Until when the holder's claim is good; after it, anyone may take over.",
+                        null=True,
+                    ),
+                ),
+                ("key", models.CharField(max_length=300, unique=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("webhook", "Webhook"),
+                            ("inbox", "In-app inbox"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=500)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("confirmed", "Confirmed"),
+                            ("failed", "Failed"),
+                            ("refused", "Refused"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("message_id", models.CharField(blank=True, max_length=300)),
+                ("response_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "confirmation",
+                    models.CharField(
+                        blank=True,
+                        help_text="What confirmed it: a link opened, a 2xx, a read.",
+                        max_length=100,
+                    ),
+                ),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "inbox_message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="portal.inboxmessage",
+                    ),
+                ),
+                (
+                    "portfolio",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_deliveries",
+                        to="analytics.portfolio",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_deliveries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries",
+                        to="reports.reportrun",
+                    ),
+                ),
+                (
+                    "schedule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="reports.schedule",
+                    ),
+                ),
+                (
+                    "occurrence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="reports.scheduleoccurrence",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ExternalRecipient',
+            name="ExternalRecipient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'One e-mail address'), ('email_domain', 'Every address at a domain'), ('webhook_host', 'Webhooks to a host')], max_length=14)),
-                ('value', models.CharField(max_length=255)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "One e-mail address"),
+                            ("email_domain", "Every address at a domain"),
+                            ("webhook_host", "Webhooks to a host"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("value", models.CharField(max_length=255)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'value'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'value'), name='reports_external_recipient_once')],
+                "ordering": ["kind", "value"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "value"), name="reports_external_recipient_once"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='schedule',
-            index=models.Index(fields=['enabled', 'next_run_at'], name='reports_schedule_due'),
+            model_name="schedule",
+            index=models.Index(fields=["enabled", "next_run_at"], name="reports_schedule_due"),
         ),
         migrations.AddIndex(
-            model_name='schedule',
-            index=models.Index(fields=['owner', 'name'], name='reports_schedule_owner'),
+            model_name="schedule",
+            index=models.Index(fields=["owner", "name"], name="reports_schedule_owner"),
         ),
         migrations.AddConstraint(
-            model_name='schedule',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cron', ''), models.Q(('calendar_rule', ''), _negated=True)), models.Q(models.Q(('cron', ''), _negated=True), ('calendar_rule', '')), _connector='OR'), name='reports_schedule_cron_xor_calendar'),
+            model_name="schedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cron", ""), models.Q(("calendar_rule", ""), _negated=True)),
+                    models.Q(models.Q(("cron", ""), _negated=True), ("calendar_rule", "")),
+                    _connector="OR",
+                ),
+                name="reports_schedule_cron_xor_calendar",
+            ),
         ),
         migrations.AddIndex(
-            model_name='scheduleoccurrence',
-            index=models.Index(fields=['state', 'ready_by'], name='reports_occurrence_state'),
+            model_name="scheduleoccurrence",
+            index=models.Index(fields=["state", "ready_by"], name="reports_occurrence_state"),
         ),
         migrations.AddConstraint(
-            model_name='scheduleoccurrence',
-            constraint=models.UniqueConstraint(fields=('schedule', 'slot_at'), name='reports_occurrence_once_per_slot'),
+            model_name="scheduleoccurrence",
+            constraint=models.UniqueConstraint(
+                fields=("schedule", "slot_at"), name="reports_occurrence_once_per_slot"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['schedule', '-created_at'], name='reports_delivery_schedule'),
+            model_name="delivery",
+            index=models.Index(
+                fields=["schedule", "-created_at"], name="reports_delivery_schedule"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['recipient', '-created_at'], name='reports_delivery_recipient'),
+            model_name="delivery",
+            index=models.Index(
+                fields=["recipient", "-created_at"], name="reports_delivery_recipient"
+            ),
         ),
         migrations.AddIndex(
-            model_name='delivery',
-            index=models.Index(fields=['state', 'next_attempt_at'], name='reports_delivery_state'),
+            model_name="delivery",
+            index=models.Index(fields=["state", "next_attempt_at"], name="reports_delivery_state"),
         ),
     ]

@@ -9,7 +9,8 @@ inline SVG that kaleido drew). Orientation follows the template's layout.
 Limits: WeasyPrint runs in a child process (``reports/renderers/fetcher.py``,
 which imports neither Django nor the portal) so that one runaway document cannot
 take the worker with it; the child stays warm between renders
-(:class:`WeasyPrintProcess`). Before each render it limits its own address space to
+(:class:`WeasyPrintProcess`; a reports worker starts it as its process starts,
+``reports.warmup``). Before each render it limits its own address space to
 the setting ``REPORT_PDF_MEMORY_MB`` (default 2048 MiB; a render over it fails
 with ``MemoryError``) and is killed after ``REPORT_PDF_TIMEOUT_SECONDS`` (300 s);
 either way :class:`PdfRenderError` says so. Its only way to load anything is
@@ -36,11 +37,13 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 
 from reports.document import Document
-from reports.renderers import fetcher
 from reports.renderers.base import CONTENT_TYPES, RenderedFile
 from reports.renderers.html import document_rendering, file_stem
 from reports.renderers.svg import ChartExporter
 
+# The child's program. Named by path, not imported: the parent never renders, so
+# WeasyPrint (about 25 MB) stays out of every worker process.
+FETCHER = Path(__file__).with_name("fetcher.py")
 # Runs fetcher.py as a script without putting its folder on sys.path (-I), so the
 # renderers' modules named csv, json and html never shadow the standard library.
 _CHILD = "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')"
@@ -124,6 +127,23 @@ class WeasyPrintProcess:
                 raise PdfRenderError(f"The PDF could not be rendered: {answer['error']}")
             return int(answer["pages"])
 
+    def start(self) -> None:
+        """Start the child now rather than on the first render, and have it render
+        a one-line page so that WeasyPrint, its fonts and Cairo are loaded too (a
+        worker process does this as it starts: ``reports.warmup``). Raises
+        :class:`PdfRenderError` as a render would."""
+        with tempfile.TemporaryDirectory(prefix="report-pdf-warm-up-") as folder:
+            page = Path(folder) / "warm-up.html"
+            page.write_text("<!doctype html><p>Warm-up</p>", encoding="utf-8")
+            job: dict[str, object] = {
+                "html_path": str(page),
+                "pdf_path": str(page.with_suffix(".pdf")),
+                "base_url": Path(folder).as_uri() + "/",
+                "roots": [],
+                "memory_bytes": int(settings.REPORT_PDF_MEMORY_MB) * 1024 * 1024,
+            }
+            self.render(job, timeout=float(settings.REPORT_PDF_TIMEOUT_SECONDS))
+
     def close(self) -> None:
         with self._lock:
             self._stop()
@@ -139,7 +159,7 @@ class WeasyPrintProcess:
             self._stderr.close()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept for the child's life)
         self._process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-I", "-c", _CHILD, fetcher.__file__],
+            [sys.executable, "-I", "-c", _CHILD, str(FETCHER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -197,6 +217,11 @@ def _read_line(stream: IO[bytes], timeout: float) -> bytes | None:
 
 
 _process = WeasyPrintProcess()
+
+
+def pdf_process() -> WeasyPrintProcess:
+    """The process's warm WeasyPrint child (started on first use)."""
+    return _process
 
 
 def html_to_pdf(*, html: str, pdf_path: Path, timeout: float | None = None) -> int:

@@ -3,7 +3,8 @@ by kaleido 1.x, which drives the system Chromium offline.
 
 Starting Chromium costs about 6 s, a figure about 0.3 s after that, so the
 process keeps one kaleido session warm (:class:`ChartExporter`, one per process,
-reused across figures and report runs; a Celery worker keeps it for its life).
+reused across figures and report runs; a Celery worker of the reports queues
+starts it as its process starts, see ``reports.warmup``, and keeps it for its life).
 The session runs on its own thread and event loop, so a figure that hangs is
 abandoned after ``timeout`` seconds, and a session that failed is closed and
 started afresh on the next figure. Chromium loads only local files: plotly.js
@@ -97,6 +98,19 @@ class ChartExporter:
                 self._stop()
                 raise ChartUnavailable(f"The chart could not be drawn ({error}).") from error
         return data.decode() if isinstance(data, bytes) else str(data)
+
+    def start(self) -> None:
+        """Start Chromium now rather than on the first figure (a worker process
+        does this as it starts: ``reports.warmup``). Raises
+        :class:`ChartUnavailable` as :meth:`svg` would; a figure asked for
+        meanwhile waits for this start instead of making its own."""
+        with self._lock:
+            self._start()
+
+    @property
+    def started(self) -> bool:
+        """Whether a Chromium session is up."""
+        return self._kaleido is not None
 
     def close(self) -> None:
         """Stop Chromium (the next figure starts it again)."""

@@ -218,6 +218,7 @@ def report_run_request(
     idempotency_key: str | None = None,
     run_as: User | None = None,
     origin: RequestOrigin | None = None,
+    queue: bool = True,
 ) -> ReportRun:
     """Queue a run of ``template`` (its latest version; ``user`` needs ``run``
     access) or of an unsaved ``definition`` (``{"name", "description", "blocks",
@@ -226,7 +227,10 @@ def report_run_request(
     ``reporting_currency``...), rendered as ``run_as`` (default ``user``; a
     caller passing another user, such as a delivery to its recipient, has
     authorised that itself) into ``formats``. Returns the run (an existing one for a repeated
-    ``idempotency_key``). Raises ``ReportInvalid`` / ``ReportPermissionDenied``."""
+    ``idempotency_key``). With ``queue=False`` the row is created (its lease
+    held by the sweeper's name as always) but its task is not sent: the caller
+    renders it in-process with :func:`report_run_execute` (a scheduled delivery
+    does). Raises ``ReportInvalid`` / ``ReportPermissionDenied``."""
     with transaction.atomic():
         run, created = _run_create(
             user=user,
@@ -238,7 +242,7 @@ def report_run_request(
             run_as=run_as,
             origin=origin,
         )
-        if created:
+        if created and queue:
             task_send_on_commit(TASK, run.pk)
     return run
 

@@ -238,6 +238,7 @@
     body.className = "widget-body";
     body.textContent = "";
     if (p.message) { body.appendChild(el("p", "muted widget-message", p.message)); }
+    if (p.currency_note) { body.appendChild(el("p", "muted small currency-note", p.currency_note)); }
     if (p.tiles) { renderTiles(body, p.tiles); }
     if (p.kind === "compliance" && p.alerts) { renderAlerts(body, p.alerts); }
     if (p.figure) { renderFigure(w, p.figure); }
@@ -365,7 +366,7 @@
       table.columns.forEach(function (c) {
         var value = r[c.key];
         var text = c.key === "weight" ? formatValue(value, "percent")
-          : c.key === "market_value_base" ? formatValue(value, "amount")
+          : c.amount ? formatValue(value, "amount")
           : c.key === "quantity" ? formatValue(value, "amount") : String(value);
         tr.appendChild(el("td", c.numeric ? "num" : "", text));
       });

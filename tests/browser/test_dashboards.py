@@ -1,8 +1,9 @@
-"""The portfolio manager's dashboard in headless Chromium: it opens from the
-dashboards list, the period filter redraws the charts, a sector clicked in the
-exposure treemap filters the holdings table, a widget added and moved keeps its
-place after a reload, and a price imported while the page is open shows up
-within 5 seconds without a reload. Screenshots at 1440 and 390 pixels.
+"""The portfolio manager's dashboard in headless Chromium: logging in lands on
+it, it opens from the dashboards list, the period filter redraws the charts, a
+sector clicked in the exposure treemap filters the holdings table, a widget added
+and moved keeps its place after a reload, and a price imported while the page is
+open shows up within 5 seconds without a reload. Screenshots at 1440 and 390
+pixels.
 
 The demo is the quick one (4 portfolios, 260 trading days) with the compliance
 demo on top, snapshots computed in process as the worker would.
@@ -82,6 +83,9 @@ def test_portfolio_manager_works_with_their_dashboard(demo, browser, live_server
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     log_in(page, live_server.url)
+    # Logging in lands on the role's dashboard.
+    page.wait_for_selector("#dashboard-grid[data-ready=true]")
+    assert page.locator("h1#dashboard-name").inner_text() == "Portfolio manager"
     open_landing_dashboard(page, live_server.url)
     assert page.locator("h1#dashboard-name").inner_text() == "Portfolio manager"
     page.screenshot(path=str(artifacts / "dashboard-pm-1440.png"), full_page=True)

@@ -214,6 +214,7 @@ def test_trader_sees_the_outcome_of_a_pre_trade_check(demo, phone_for, live_serv
 
 def test_manager_reads_whole_net_assets_and_every_month(demo, phone_for, live_server, artifacts):
     page = phone_for("pm")
+    page.goto(f"{live_server.url}/portfolios/")  # logging in lands on the PM dashboard
     page.wait_for_selector("#portfolio-table")
     rows = page.locator("#portfolio-table tbody tr")
     assert rows.count() > 0

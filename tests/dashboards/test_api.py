@@ -9,6 +9,7 @@ from django.urls import reverse
 from analytics.services.versions import portfolio_data_changed_mark
 from dashboards import selectors, services
 from dashboards.models import Dashboard
+from portal.services import entitlement_revoke
 from tests.dashboards.conftest import hold, snapshot_for
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,40 @@ def test_an_unknown_widget_kind_is_a_400(client, alice, board):
     )
     assert response.status_code == 400
     assert "kind" in response.json()
+
+
+def test_a_warm_widget_request_costs_two_queries_beyond_the_login(
+    client, alice, growth, board, django_assert_num_queries
+):
+    snapshot_for(growth)
+    client.force_login(alice)
+    url = data_url(board, "cumulative")
+    assert client.get(url).status_code == 200  # builds and caches
+    # The session and its user, then one query authorising the dashboard and the
+    # widget together and one reading the entitled portfolios' versions.
+    with django_assert_num_queries(4):
+        assert client.get(url).status_code == 200
+
+
+def test_a_revoked_entitlement_hides_the_portfolio_from_the_next_widget_request(
+    client, alice, bob, growth, board
+):
+    services.dashboard_share(dashboard=board, actor=alice, user=bob, level="view")
+    snapshot_for(growth)
+    client.force_login(bob)
+    url = data_url(board, "cumulative")
+    assert client.get(url, {"portfolio": growth.pk}).status_code == 200
+    entitlement_revoke(actor=alice, entitlement=growth.entitlements.get())  # the desk's
+    assert client.get(url, {"portfolio": growth.pk}).status_code == 404
+    assert client.get(url).json()["portfolios"] == []
+
+
+def test_another_users_own_addition_is_a_404_for_everyone_else(client, alice, bob, board):
+    services.dashboard_share(dashboard=board, actor=alice, user=bob, level="view")
+    services.widget_add(dashboard=board, user=bob, kind="kpis")
+    mine = board.widgets.get(added_by=bob)
+    url = reverse("dashboard-api-widget-data", args=[board.pk, mine.pk])
+    client.force_login(bob)
+    assert client.get(url).status_code == 200
+    client.force_login(alice)
+    assert client.get(url).status_code == 404

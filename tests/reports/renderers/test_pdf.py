@@ -199,3 +199,18 @@ def test_a_render_over_its_time_limit_fails_readably(tmp_path):
 
 def test_pdftotext_is_available():
     assert shutil.which("pdftotext"), "poppler-utils (make system-packages) reads the PDFs"
+
+
+def test_a_started_renderer_is_ready_and_serves_the_next_render(tmp_path, monkeypatch):
+    process = pdf.WeasyPrintProcess()
+    monkeypatch.setattr(pdf, "_process", process)
+    try:
+        process.start()  # what a reports worker does as it starts
+        child = process._process
+        assert child is not None and child.poll() is None
+
+        assert pdf.html_to_pdf(html="<p>first report</p>", pdf_path=tmp_path / "one.pdf") == 1
+        assert process._process is child  # no second start for the first report
+        assert "first report" in PdfReader(tmp_path / "one.pdf").pages[0].extract_text()
+    finally:
+        process.close()
