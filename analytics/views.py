@@ -14,7 +14,9 @@ inception and says so in a notice.
 """
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -26,7 +28,8 @@ from django.urls import reverse
 
 from analytics.models import SnapshotStatus
 from analytics.presentation import figures, tables
-from analytics.presentation.charts import Chart, chart
+from analytics.presentation.charts import Chart
+from analytics.presentation.figure_cache import snapshot_chart
 from analytics.presentation.theme import MONTHS
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user
@@ -193,6 +196,28 @@ def _bad_request(request: HttpRequest, context: dict, error: BadParameter) -> Ht
     return render(request, "analytics/bad_request.html", context, status=400)
 
 
+def _snapshot_chart(
+    context: dict,
+    chart_id: str,
+    label: str,
+    build: Callable[[], dict[str, Any]],
+    css: str = "",
+    **params: Any,
+) -> Chart:
+    """A chart of the tab's (already authorised) snapshot, its figure cached per
+    snapshot row, figure, as-of date and ``params``."""
+    as_of = context["as_of"]["answered"]
+    return snapshot_chart(
+        snapshot=context["view"].snapshot,
+        chart_id=chart_id,
+        label=label,
+        build=build,
+        css=css,
+        as_of=as_of.isoformat() if as_of else None,
+        **params,
+    )
+
+
 def _with_charts(context: dict, *charts: Chart) -> dict:
     context["charts"].update({chart.id.replace("-", "_"): chart for chart in charts})
     return context
@@ -238,26 +263,28 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context["holdings_page"] = Paginator(rows, HOLDINGS_PER_PAGE).get_page(request.GET.get("page"))
     context["holding_headers"] = sort_headers(request.GET, HOLDING_COLUMNS, sort)
     series = view.section("series") or {}
+    currency = data.get("base_currency", portfolio.base_currency)
     if series.get("net_assets"):
         _with_charts(
             context,
-            chart(
+            _snapshot_chart(
+                context,
                 "net-assets",
                 "Net assets over time",
-                figures.net_assets_figure(
-                    series["net_assets"],
-                    currency=data.get("base_currency", portfolio.base_currency),
-                    gaps=data.get("gaps", []),
+                lambda: figures.net_assets_figure(
+                    series["net_assets"], currency=currency, gaps=data.get("gaps", [])
                 ),
+                currency=currency,
             ),
         )
     if series.get("cumulative"):
         _with_charts(
             context,
-            chart(
+            _snapshot_chart(
+                context,
                 "cumulative",
                 "Cumulative return, portfolio and benchmark",
-                figures.cumulative_return_figure(series, benchmark=data.get("benchmark")),
+                lambda: figures.cumulative_return_figure(series, benchmark=data.get("benchmark")),
             ),
         )
     period_returns = view.section("period_returns")
@@ -353,10 +380,11 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
         context["benchmark_calendar_rows"] = tables.calendar_rows(calendar.get("benchmark") or {})
         _with_charts(
             context,
-            chart(
+            _snapshot_chart(
+                context,
                 "calendar",
                 "Monthly returns heatmap",
-                figures.calendar_heatmap_figure(calendar["portfolio"]),
+                lambda: figures.calendar_heatmap_figure(calendar["portfolio"]),
                 css="chart-auto",
             ),
         )
@@ -367,10 +395,11 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
         context["drawdowns"] = drawdowns
         _with_charts(
             context,
-            chart(
+            _snapshot_chart(
+                context,
                 "underwater",
                 "Drawdown from the running peak",
-                figures.underwater_figure(drawdowns["underwater"]),
+                lambda: figures.underwater_figure(drawdowns["underwater"]),
             ),
         )
 
@@ -382,10 +411,11 @@ def portfolio_performance(request: HttpRequest, portfolio_id: int) -> HttpRespon
             context["rolling_windows"] = sorted(rolling["windows"], key=int)
             _with_charts(
                 context,
-                chart(
+                _snapshot_chart(
+                    context,
                     "rolling",
                     "Rolling volatility, Sharpe ratio and beta",
-                    figures.rolling_figure(rolling),
+                    lambda: figures.rolling_figure(rolling),
                     css="chart-auto",
                 ),
             )
@@ -439,10 +469,11 @@ def portfolio_risk(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         if backtest:
             _with_charts(
                 context,
-                chart(
+                _snapshot_chart(
+                    context,
                     "backtest",
                     "Daily returns against the VaR forecast, exceptions marked",
-                    figures.var_backtest_figure(backtest),
+                    lambda: figures.var_backtest_figure(backtest),
                 ),
             )
 
@@ -457,11 +488,15 @@ def portfolio_risk(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         if rows:
             _with_charts(
                 context,
-                chart(
+                _snapshot_chart(
+                    context,
                     "exposure",
                     f"Long and short exposure by {labels[by].lower()}",
-                    figures.exposure_figure(context["exposure_rows"], by="label", label=labels[by]),
+                    lambda: figures.exposure_figure(
+                        context["exposure_rows"], by="label", label=labels[by]
+                    ),
                     css="chart-auto",
+                    by=by,
                 ),
             )
     return render(request, "analytics/portfolio_risk.html", context)
@@ -508,10 +543,13 @@ def portfolio_attribution(request: HttpRequest, portfolio_id: int) -> HttpRespon
             context["group_rows"] = tables.labelled_rows(linked["groups"], by)
             _with_charts(
                 context,
-                chart(
+                _snapshot_chart(
+                    context,
                     "effects",
                     "Monthly allocation, selection and interaction effects",
-                    figures.attribution_effects_figure(linked["monthly"]),
+                    lambda: figures.attribution_effects_figure(linked["monthly"]),
+                    by=by,
+                    window=window,
                 ),
             )
         unmeasured = section.get("unmeasured_holdings") or {}

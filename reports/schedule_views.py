@@ -634,6 +634,11 @@ def schedule_detail(request: AuthenticatedHttpRequest, schedule_id: int) -> Http
             "rule": rule_description(schedule),
             "calendar_rule": calendar_rule_text(schedule),
             "period_label": period_label(schedule.period),
+            "channel_labels": [
+                DeliveryChannel(channel).label
+                for channel in schedule.channels
+                if channel in DeliveryChannel.values
+            ],
             "next_run": local_text(schedule.next_run_at, zone),
             "last_run": local_text(schedule.last_run_at, zone),
             "preview": preview,
