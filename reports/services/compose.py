@@ -124,12 +124,6 @@ def _gaps(
             f"{name}: figures are from the data as of {view.snapshot.as_of.isoformat()}; "
             "newer data has not been analysed yet."
         )
-    covered = view.snapshot.as_of if view.snapshot is not None else summary.data_as_of
-    if period.end is not None and covered is not None and covered < period.end:
-        gaps.append(
-            f"{name}: the data ends on {covered.isoformat()}, before the end of the "
-            f"period on {period.end.isoformat()}; the figures stop there."
-        )
     in_period = [
         status
         for status in summary.incomplete_days
