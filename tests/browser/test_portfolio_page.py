@@ -67,6 +67,8 @@ def test_manager_sees_holdings_and_snapshot_status(
     page.fill("#id_username", "pm")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto(f"{live_server.url}/portfolios/")  # logging in lands on the role's dashboard
 
     page.wait_for_selector("#portfolio-table")
     assert page.locator("#portfolio-table tbody tr").count() == 1
