@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from knox.models import AbstractAuthToken
 
 
 class Role(models.TextChoices):
@@ -115,6 +116,13 @@ class AuditAction(models.TextChoices):
     RULE_CHANGED = "compliance.rule.changed", "Compliance rule changed"
     RULE_DEACTIVATED = "compliance.rule.deactivated", "Compliance rule deactivated"
     RISK_LIMITS_CHANGED = "risk_limits.changed", "Risk limits changed"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
+    LOGIN_LOCKED_OUT = "auth.locked_out", "Login locked out"
+    LOCKOUT_LIFTED = "auth.lockout_lifted", "Login lockout lifted"
+    DOWNLOAD_REFUSED = "export.refused", "Download refused"
+    EXPORT_POLICY_CHANGED = "export_policy.changed", "Export policy changed"
+    AUDIT_EXPORTED = "audit.exported", "Audit events exported"
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -154,6 +162,9 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     target_repr = models.CharField(max_length=255, blank=True)
+    # The portfolio the event concerns, when there is one (a loose reference, like
+    # the actor): the audit page and API filter on it.
+    portfolio_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -209,3 +220,67 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id} {self.subject}"
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"
+
+
+class ApiToken(AbstractAuthToken):
+    """A personal API token (django-rest-knox's token model, ``KNOX_TOKEN_MODEL``).
+
+    Only the SHA-512 ``digest`` of the secret is stored, with its first 15
+    characters (``token_key``) to find it and to show the user which token is
+    which; the secret itself is shown once, when the token is made. ``expiry`` is
+    when it stops working (None: never, which only an admin may choose). A
+    ``read`` token may only read (GET, HEAD, OPTIONS); a ``write`` token may do
+    whatever its user may. Revoking deletes the row; the audit log keeps the story.
+    """
+
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_key}…)"
+
+
+class ExportRestriction(models.Model):
+    """One rule of the export policy: users it applies to may not export files of
+    ``file_format`` (``pdf``, ``xlsx``, ``csv``, ``parquet``, ``json``; blank: any
+    format) of reports containing a block of ``report_kind`` (a report block kind
+    such as ``holdings``; blank: any report, and any other tabular export).
+
+    It applies to members of ``team`` (null: everyone) whose role is ``role``
+    (blank: any role). Admins and superusers are never restricted. At least one of
+    ``file_format`` and ``report_kind`` is set.
+    """
+
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="export_restrictions"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices, blank=True)
+    file_format = models.CharField(max_length=10, blank=True)
+    report_kind = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "role", "file_format", "report_kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file_format="", report_kind=""),
+                name="portal_export_restriction_says_what",
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = self.team.name if self.team else "everyone"
+        if self.role:
+            who += f" ({self.get_role_display()})"
+        what = " ".join(part for part in (self.file_format, self.report_kind) if part)
+        return f"{who}: no {what}"

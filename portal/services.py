@@ -15,6 +15,7 @@ def audit_record(
     target: models.Model | None = None,
     origin: RequestOrigin | None = None,
     details: dict[str, Any] | None = None,
+    portfolio: models.Model | int | None = None,
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the change it
     records, so that a change without its audit row cannot exist.
@@ -22,9 +23,16 @@ def audit_record(
     ``origin`` gives the IP address and user agent when the action came over
     HTTP (``RequestOrigin.of(request)`` in the view); tasks pass none. For files
     leaving the system put ``format``, ``size`` (bytes) and ``sha256`` in ``details``.
+
+    ``portfolio`` (an ``analytics.Portfolio`` or its id) is the portfolio the event
+    concerns, which the audit page filters on; it defaults to ``target`` when the
+    target is a portfolio.
     """
     if actor is not None and not actor.is_authenticated:
         actor = None
+    if portfolio is None and target is not None and target._meta.label == "analytics.Portfolio":
+        portfolio = target
+    portfolio_id = portfolio.pk if isinstance(portfolio, models.Model) else portfolio
     return AuditEvent.objects.create(
         actor=actor,
         actor_username=actor.get_username() if actor else "",
@@ -32,6 +40,7 @@ def audit_record(
         target_type=target._meta.label if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         target_repr=str(target)[:255] if target is not None else "",
+        portfolio_id=portfolio_id,
         ip_address=origin.ip_address if origin else None,
         user_agent=origin.user_agent if origin else "",
         details=details or {},

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connections
+from django.test import override_settings
 
 from portal.embedded import embedded_prepare, static_files_collect
 from portal.models import AccessLevel
@@ -20,6 +21,15 @@ def embedded_folders():
     copies) that ``make test`` prepares, for a bare ``pytest`` too."""
     embedded_prepare()
     static_files_collect()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def passwords_hashed_fast():
+    """Hash the personas' passwords with MD5 in the test process: the portal's
+    Argon2 (portal/settings.py) is slow on purpose, and the suite creates thousands
+    of users. Whatever tests a hasher choice reads ``portal.settings`` itself."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,10 +7,10 @@ they are included by dotted path, so this router imports no app module.
 """
 
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
+
 
 urlpatterns = [
-    path("token/", obtain_auth_token, name="api-token"),
+
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("reports/", include("reports.api.urls")),
