@@ -239,7 +239,9 @@ class ApiToken(AbstractAuthToken):
     """
 
     name = models.CharField(max_length=100)
-    scope = models.CharField(max_length=5, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    scope = models.CharField(
+        max_length=5, choices=ApiTokenScope.choices, default=ApiTokenScope.READ
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -118,7 +118,7 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
 
 AUTH_USER_MODEL = "portal.User"
 # Personal API tokens: knox keeps a digest only (portal.models.ApiToken).
-KNOX_TOKEN_MODEL = "portal.ApiToken"
+KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 (a model name, not a secret)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -8,9 +8,7 @@ they are included by dotted path, so this router imports no app module.
 
 from django.urls import include, path
 
-
 urlpatterns = [
-
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("reports/", include("reports.api.urls")),

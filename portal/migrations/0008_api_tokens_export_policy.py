@@ -6,52 +6,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0007_schedules_and_deliveries'),
+        ("portal", "0007_schedules_and_deliveries"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='auditevent',
-            name='portfolio_id',
+            model_name="auditevent",
+            name="portfolio_id",
             field=models.BigIntegerField(blank=True, db_index=True, null=True),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('auth.login', 'Logged in'), ('auth.logout', 'Logged out'), ('auth.login_failed', 'Login failed'), ('entitlement.granted', 'Entitlement granted'), ('entitlement.changed', 'Entitlement changed'), ('entitlement.revoked', 'Entitlement revoked'), ('team.membership_changed', 'Team membership changed'), ('user.changed', 'User changed'), ('data.loaded', 'Data loaded'), ('data.imported', 'Data imported'), ('export.downloaded', 'Export downloaded'), ('api.read', 'API data read'), ('share.created', 'Shared'), ('share.changed', 'Share level changed'), ('share.revoked', 'Share revoked'), ('report.template_changed', 'Report template changed'), ('report.run_requested', 'Report run requested'), ('dashboard.changed', 'Dashboard changed'), ('schedule.changed', 'Schedule changed'), ('delivery.sent', 'Delivered'), ('delivery.refused', 'Delivery refused'), ('delivery.failed', 'Delivery failed'), ('schedule.run_requested', 'Scheduled run requested'), ('alert.decision', 'Alert decision'), ('compliance.rule.created', 'Compliance rule created'), ('compliance.rule.changed', 'Compliance rule changed'), ('compliance.rule.deactivated', 'Compliance rule deactivated'), ('risk_limits.changed', 'Risk limits changed'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('auth.locked_out', 'Login locked out'), ('auth.lockout_lifted', 'Login lockout lifted'), ('export.refused', 'Download refused'), ('export_policy.changed', 'Export policy changed'), ('audit.exported', 'Audit events exported')], db_index=True, max_length=64),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("auth.login", "Logged in"),
+                    ("auth.logout", "Logged out"),
+                    ("auth.login_failed", "Login failed"),
+                    ("entitlement.granted", "Entitlement granted"),
+                    ("entitlement.changed", "Entitlement changed"),
+                    ("entitlement.revoked", "Entitlement revoked"),
+                    ("team.membership_changed", "Team membership changed"),
+                    ("user.changed", "User changed"),
+                    ("data.loaded", "Data loaded"),
+                    ("data.imported", "Data imported"),
+                    ("export.downloaded", "Export downloaded"),
+                    ("api.read", "API data read"),
+                    ("share.created", "Shared"),
+                    ("share.changed", "Share level changed"),
+                    ("share.revoked", "Share revoked"),
+                    ("report.template_changed", "Report template changed"),
+                    ("report.run_requested", "Report run requested"),
+                    ("dashboard.changed", "Dashboard changed"),
+                    ("schedule.changed", "Schedule changed"),
+                    ("delivery.sent", "Delivered"),
+                    ("delivery.refused", "Delivery refused"),
+                    ("delivery.failed", "Delivery failed"),
+                    ("schedule.run_requested", "Scheduled run requested"),
+                    ("alert.decision", "Alert decision"),
+                    ("compliance.rule.created", "Compliance rule created"),
+                    ("compliance.rule.changed", "Compliance rule changed"),
+                    ("compliance.rule.deactivated", "Compliance rule deactivated"),
+                    ("risk_limits.changed", "Risk limits changed"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("auth.locked_out", "Login locked out"),
+                    ("auth.lockout_lifted", "Login lockout lifted"),
+                    ("export.refused", "Download refused"),
+                    ("export_policy.changed", "Export policy changed"),
+                    ("audit.exported", "Audit events exported"),
+                ],
+                db_index=True,
+                max_length=64,
+            ),
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('digest', models.CharField(max_length=128, primary_key=True, serialize=False)),
-                ('token_key', models.CharField(db_index=True, max_length=25)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('expiry', models.DateTimeField(blank=True, null=True)),
-                ('name', models.CharField(max_length=100)),
-                ('scope', models.CharField(choices=[('read', 'Read only'), ('write', 'Read and write')], default='read', max_length=5)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='auth_token_set', to=settings.AUTH_USER_MODEL)),
+                ("digest", models.CharField(max_length=128, primary_key=True, serialize=False)),
+                ("token_key", models.CharField(db_index=True, max_length=25)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("expiry", models.DateTimeField(blank=True, null=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("read", "Read only"), ("write", "Read and write")],
+                        default="read",
+                        max_length=5,
+                    ),
+                ),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="auth_token_set",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.CreateModel(
-            name='ExportRestriction',
+            name="ExportRestriction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(blank=True, choices=[('portfolio_manager', 'Portfolio manager'), ('trader', 'Trader'), ('risk_manager', 'Risk manager'), ('compliance_officer', 'Compliance officer'), ('executive', 'Executive'), ('admin', 'Administrator')], max_length=32)),
-                ('file_format', models.CharField(blank=True, max_length=10)),
-                ('report_kind', models.CharField(blank=True, max_length=64)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='export_restrictions', to='portal.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("portfolio_manager", "Portfolio manager"),
+                            ("trader", "Trader"),
+                            ("risk_manager", "Risk manager"),
+                            ("compliance_officer", "Compliance officer"),
+                            ("executive", "Executive"),
+                            ("admin", "Administrator"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("file_format", models.CharField(blank=True, max_length=10)),
+                ("report_kind", models.CharField(blank=True, max_length=64)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="export_restrictions",
+                        to="portal.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['team__name', 'role', 'file_format', 'report_kind'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('file_format', ''), ('report_kind', ''), _negated=True), name='portal_export_restriction_says_what')],
+                "ordering": ["team__name", "role", "file_format", "report_kind"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("file_format", ""), ("report_kind", ""), _negated=True),
+                        name="portal_export_restriction_says_what",
+                    )
+                ],
             },
         ),
     ]
