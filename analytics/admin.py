@@ -19,6 +19,8 @@ from import_export.signals import post_export
 
 from analytics import resources
 from analytics.ingest.kinds import SPECS
+from analytics.ingest.uploads import ADMIN_IMPORT_FORMATS, UploadRefused
+from analytics.ingest.xlsx import WorkbookError
 from analytics.models import (
     AnalyticsSnapshot,
     Benchmark,
@@ -49,7 +51,18 @@ class AuditedImportExportMixin(ImportExportMixin):
     """django-import-export with every export sent through the portal's audited
     download (one audit event with format, size and SHA-256; checksum headers),
     and its import page (preview and confirm) refused with 403 to a user who may
-    import nothing of the resource's kind (a viewer of portfolios, say)."""
+    import nothing of the resource's kind (a viewer of portfolios, say). Files are
+    read as CSV, XLSX or JSON only, size-capped, workbooks by the bounded reader
+    (``analytics.ingest.uploads.ADMIN_IMPORT_FORMATS``)."""
+
+    import_formats = ADMIN_IMPORT_FORMATS
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Our readers' refusals are written for the user; show them as they are.
+        if isinstance(e, (UploadRefused, WorkbookError)):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request):
         kind = self.get_resource_classes(request)[0].kind

@@ -8,11 +8,12 @@ Run: ``DATABASE_URL=postgres://… python benchmarks/dashboards.py [--duration 3
 
 It prepares the database named by ``DATABASE_URL`` (PostgreSQL: migrate; the
 quick demo loaded once with Celery tasks run eagerly so the snapshots exist;
-static files collected), gives the demo portfolio manager (``pm``) an API token
-and a dashboard of 10 widgets, and starts gunicorn as production runs it
-(``--workers`` sync workers, by default 2 × CPUs + 1; ``DEBUG`` off; persistent
-database connections, ``CONN_MAX_AGE=60``, so a request does not pay for a new
-PostgreSQL connection) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds
+static files collected), gives the demo portfolio manager (``pm``) a read-only
+API token good for a day and a dashboard of 10 widgets, and starts gunicorn as
+production runs it (``--workers`` sync workers, by default 2 × CPUs + 1; ``DEBUG``
+off; persistent database connections, ``CONN_MAX_AGE=60``, so a request does not
+pay for a new PostgreSQL connection; API throttling off, since one token from
+many connections is the point) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds
 from ``--connections`` concurrent connections of ``wrk`` (token authentication):
 
 * ``floor``: ``GET /api/dashboards/widget-kinds/``, a constant JSON answer through
@@ -77,13 +78,18 @@ from analytics.models import Portfolio
 if not Portfolio.objects.exists():
     call_command("load_demo", instruments=60, portfolios=4, days=260, verbosity=0)
     call_command("load_compliance_demo", verbosity=0)
-from rest_framework.authtoken.models import Token
-from portal.models import User
+from datetime import timedelta
+from django.utils import timezone
+from portal.api_tokens import api_token_create
+from portal.models import ApiToken, User
 from dashboards.models import Dashboard
 from dashboards.services import dashboard_create
 from dashboards.widgets import CATALOG
 user = User.objects.get(username="{username}")
-token, _ = Token.objects.get_or_create(user=user)
+ApiToken.objects.filter(user=user, name="Benchmark").delete()
+_, secret = api_token_create(
+    user=user, name="Benchmark", scope="read", expires_at=timezone.now() + timedelta(days=1)
+)
 board = Dashboard.objects.filter(owner=user, name="{board}").first()
 if board is None:
     widgets, y = [], 0
@@ -92,7 +98,7 @@ if board is None:
         widgets.append({{"kind": kind, "x": 6 * (index % 2), "y": y, "w": 6, "h": spec.height}})
         y += spec.height if index % 2 else 0
     board = dashboard_create(owner=user, name="{board}", widgets=widgets)
-print("RESULT", token.key, board.pk)
+print("RESULT", secret, board.pk)
 """
 
 LUA = """
@@ -282,6 +288,9 @@ def main() -> None:
         "CACHE_URL": os.environ.get("CACHE_URL", "rediscache://127.0.0.1:6379/1"),
         "OPENBLAS_NUM_THREADS": "1",
         "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
+        # One token from 50 connections far exceeds the production rates: no limit.
+        "API_THROTTLE_USER": "",
+        "API_THROTTLE_TOKEN": "",
     }
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")

@@ -3,14 +3,19 @@
 Entitlement changes made here go through ``portal.services`` so each one is audited.
 """
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from portal import services
-from portal.models import AuditAction, AuditEvent, Entitlement, Team, User
+from portal.api_tokens import api_token_revoke
+from portal.lockouts import lockout_lift
+from portal.models import ApiToken, AuditAction, AuditEvent, Entitlement, Team, User
 from portal.origins import RequestOrigin
 
 TARGET_FIELDS = {"portfolio", "user", "team"}
+USER_PERMISSION_FIELDS = ("role", "is_active", "is_staff", "is_superuser")
 
 
 def _entitlement_save(request, entitlement: Entitlement, changed_fields) -> Entitlement:
@@ -75,12 +80,21 @@ class UserAdmin(AuditedEntitlementsMixin, BaseUserAdmin):
         super().save_model(request, obj, form, change)
         changed = sorted(set(form.changed_data) - {"password", "password1", "password2"})
         if changed:
+            # What a permission change was, not only that it happened.
+            permissions = {
+                field: {
+                    "from": form.initial.get(field) if change else None,
+                    "to": getattr(obj, field),
+                }
+                for field in USER_PERMISSION_FIELDS
+                if field in changed
+            }
             services.audit_record(
                 actor=request.user,
                 action=AuditAction.USER_CHANGED,
                 target=obj,
                 origin=RequestOrigin.of(request),
-                details={"created": not change, "fields": changed},
+                details={"created": not change, "fields": changed, "changes": permissions},
             )
 
 
@@ -152,3 +166,68 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-axes registered its own admin for failed logins; ours audits lifting them.
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
+    """django-axes' failed logins; deleting one, or the "Lift lockout" action, lets
+    that username log in again from that address, and is audited
+    (``portal.lockouts.lockout_lift``)."""
+
+    actions = ["lift_lockouts", *AccessAttemptAdmin.actions]
+
+    @admin.action(description="Lift lockout of the selected attempts")
+    def lift_lockouts(self, request, queryset):
+        lifted = lockout_lift(
+            actor=request.user, attempts=queryset, origin=RequestOrigin.of(request)
+        )
+        self.message_user(request, f"Lifted {lifted} lockout(s).")
+
+    def delete_model(self, request, obj):
+        lockout_lift(actor=request.user, attempts=[obj], origin=RequestOrigin.of(request))
+
+    def delete_queryset(self, request, queryset):
+        lockout_lift(actor=request.user, attempts=queryset, origin=RequestOrigin.of(request))
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Every user's personal API tokens (never their secrets: only knox's digest is
+    stored). Tokens are made by their owners (profile page, API); here they can
+    only be revoked, each revocation audited (``portal.api_tokens.api_token_revoke``)."""
+
+    list_display = ("name", "user", "token_key", "scope", "created", "expiry", "last_used_at")
+    list_filter = ("scope",)
+    search_fields = ("name", "token_key", "user__username")
+    list_select_related = ("user",)
+    readonly_fields = ("name", "user", "token_key", "scope", "created", "expiry", "last_used_at")
+    exclude = ("digest",)
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        # Django's own "delete selected" would delete without the audit trail.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    def revoke_tokens(self, request, queryset):
+        revoked = 0
+        for token in queryset.select_related("user"):
+            api_token_revoke(actor=request.user, token=token, origin=RequestOrigin.of(request))
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s).")
+
+    def delete_model(self, request, obj):
+        api_token_revoke(actor=request.user, token=obj, origin=RequestOrigin.of(request))

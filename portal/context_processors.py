@@ -8,6 +8,7 @@ shown greyed out, so the layout stays stable as areas are added.
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, ResolverMatch, reverse
 
+from portal.audit_selectors import audit_readable_by
 from portal.models import InboxMessage
 
 NAVIGATION = (
@@ -46,14 +47,19 @@ def _active_area(match: ResolverMatch | None) -> str:
         return "schedules"
     if not match.namespace and name.startswith("inbox"):
         return "inbox"
+    if not match.namespace and name.startswith("audit"):
+        return "audit"
     return match.namespace or ("portfolios" if "portfolio" in name else "")
 
 
 def navigation(request: HttpRequest) -> dict:
-    """The areas, the admin link for staff, the active area, and the signed-in
-    user's inbox link with its unread count (one indexed COUNT per page)."""
+    """The areas, the audit log for those who may read it, the admin link for
+    staff, the active area, and the signed-in user's inbox link with its unread
+    count (one indexed COUNT per page)."""
     items = portal_areas()
     user = getattr(request, "user", None)
+    if user is not None and audit_readable_by(user):
+        items.append({"key": "audit", "label": "Audit log", "url": reverse("audit")})
     if user is not None and user.is_staff:
         items.append({"key": "admin", "label": "Admin", "url": reverse("admin:index")})
     inbox_unread = 0

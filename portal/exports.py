@@ -80,18 +80,20 @@ def download_response_audited(
     origin: RequestOrigin | None = None,
     target: models.Model | None = None,
     details: dict[str, Any] | None = None,
+    action: AuditAction = AuditAction.EXPORT,
 ) -> HttpResponseBase:
     """Send ``content`` (bytes, or the file at a path, streamed) as the attachment
-    ``file_name``; write one ``export.downloaded`` audit event by ``actor`` about
-    ``target`` whose details are ``details`` plus ``format`` (``file_format``),
-    ``size`` (bytes) and ``sha256`` (hex); set the checksum headers."""
+    ``file_name``; write one audit event (``action``: ``export.downloaded`` unless
+    the file is a more specific kind, such as the audit log's own export) by
+    ``actor`` about ``target`` whose details are ``details`` plus ``format``
+    (``file_format``), ``size`` (bytes) and ``sha256`` (hex); set the checksum headers."""
     if isinstance(content, Path):
         size, sha256 = content.stat().st_size, file_sha256(content)
     else:
         size, sha256 = len(content), bytes_sha256(content)
     audit_record(
         actor=actor,
-        action=AuditAction.EXPORT,
+        action=action,
         target=target,
         origin=origin,
         details={**(details or {}), "format": file_format, "size": size, "sha256": sha256},

@@ -95,3 +95,24 @@ def entitlement_revoke(
         },
     )
     entitlement.delete()
+
+
+def api_read_record(
+    *,
+    actor: User,
+    portfolio: models.Model,
+    data: str,
+    origin: RequestOrigin | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Record one API data pull: ``actor`` read ``data`` (what was read, e.g.
+    ``"holdings"`` or ``"analytics.metrics"``) of ``portfolio`` (an
+    ``analytics.Portfolio``). ``details`` adds the parameters that shaped the
+    answer (an ``as_of`` date, a window); ``data`` is always among them."""
+    return audit_record(
+        actor=actor,
+        action=AuditAction.API_READ,
+        target=portfolio,
+        origin=origin,
+        details={**(details or {}), "data": data},
+    )

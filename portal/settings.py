@@ -8,6 +8,7 @@ Two ways to run with the same code (see README "Configuration"):
   ``CACHE_URL`` (Redis), ``EMAIL_URL`` (SMTP).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -64,16 +65,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Cache-Control: no-store on pages and API answers (not static files or
+    # /health/); outermost, so it also marks the JSON errors made below.
+    "portal.no_store.NoStoreMiddleware",
     # Outermost, so that every error under /api/ (a 404 page, a 500 page, a CSRF
     # refusal) answers JSON.
     "portal.api.errors.ApiErrorsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page (settings "Content-Security-Policy").
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Logs out a session idle for SESSION_IDLE_TIMEOUT_SECONDS.
+    "portal.session_idle.SessionIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -119,9 +127,20 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
 AUTH_USER_MODEL = "portal.User"
 # Personal API tokens: knox keeps a digest only (portal.models.ApiToken).
 KNOX_TOKEN_MODEL = "portal.ApiToken"  # noqa: S105 (a model name, not a secret)
+# Argon2id hashes every new password (and re-hashes an older one at its next
+# login); the others remain so that hashes made before still verify.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -278,7 +297,10 @@ LEASE_SECONDS: dict[str, float] = {
 # Attachments up to this many bytes in all go in the e-mail; a larger copy is sent
 # as signed download links that expire after DELIVERY_LINK_MAX_AGE_SECONDS.
 DELIVERY_ATTACHMENT_MAX_BYTES = env.int("DELIVERY_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
-DELIVERY_LINK_MAX_AGE_SECONDS = env.int("DELIVERY_LINK_MAX_AGE_SECONDS", default=7 * 24 * 3600)
+DELIVERY_LINK_MAX_AGE_SECONDS = env.int("DELIVERY_LINK_MAX_AGE_SECONDS", default=24 * 3600)
+# A downloaded report PDF carries the downloading user's name and the time on every
+# page when this is on (a single download asks for it with ?watermark=1 too).
+REPORTS_PDF_WATERMARK = env.bool("REPORTS_PDF_WATERMARK", default=False)
 # Transient failures (mail server down, webhook 5xx, timeout) are retried after
 # base · 2^(attempt−1) seconds with full jitter, capped below the broker's
 # visibility timeout, until DELIVERY_MAX_ATTEMPTS attempts have failed.
@@ -300,6 +322,13 @@ SNAPSHOT_CHUNK_SIZE = env.int("SNAPSHOT_CHUNK_SIZE", default=25)
 # Uploads up to this size are imported in the request; larger ones are queued to a
 # worker, so no web request parses a large (or hostile: a zip bomb) file.
 INGEST_INLINE_MAX_BYTES = env.int("INGEST_INLINE_MAX_BYTES", default=1024 * 1024)
+# An uploaded file larger than this is refused with 413 before it is read or kept.
+INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=100 * 1024 * 1024)
+# A request body that is not a file (JSON push batches, form fields) is refused
+# with 413 above this; files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary
+# file rather than memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # Caps on one input, refused as a whole when the reader reaches them: data rows of
 # any file (blank rows count), and a workbook's zip parts in bytes uncompressed,
 # checked against the zip header and again while decompressing: each part kept in
@@ -325,12 +354,38 @@ DATA_QUALITY_SPIKE_WINDOW = env.int("DATA_QUALITY_SPIKE_WINDOW", default=60)
 DATA_QUALITY_LOOKBACK_DAYS = env.int("DATA_QUALITY_LOOKBACK_DAYS", default=400)
 
 # --- REST API ---------------------------------------------------------------
+# Personal tokens (portal.api_tokens): an expiry at most API_TOKEN_MAX_DAYS ahead
+# (administrators may make one that never expires); a token from POST /api/token/
+# (username and password) lasts API_LOGIN_TOKEN_HOURS.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=90)
+API_LOGIN_TOKEN_HOURS = env.int("API_LOGIN_TOKEN_HOURS", default=10)
+# A tabular API answer as CSV of more rows than this is streamed (its checksum is
+# then in the audit event, not a header); portal.api_tabular.
+API_STREAM_ROWS = env.int("API_STREAM_ROWS", default=10_000)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_MAX_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "portal.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "portal.api.permissions.TokenScopeAllows",
+    ],
+    # portal.api.throttles: 429 with Retry-After; "<count>/<second|minute|hour|day>",
+    # empty for no limit.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttles.PerUserThrottle",
+        "portal.api.throttles.PerTokenThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="2000/hour"),
+        "token": env.str("API_THROTTLE_TOKEN", default="1000/hour"),
+        "token_login": env.str("API_THROTTLE_TOKEN_LOGIN", default="20/minute"),
+    },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -358,6 +413,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryChannelEnum": "reports.models.DeliveryChannel",
         "DeliveryStateEnum": "reports.models.DeliveryState",
         "OccurrenceStateEnum": "reports.models.OccurrenceState",
+        "ApiTokenScopeEnum": "portal.models.ApiTokenScope",
     },
 }
 
@@ -369,6 +425,90 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-if not DEBUG and env.bool("SECURE_COOKIES", default=False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# --- Sessions -----------------------------------------------------------------
+# A session ends SESSION_MAX_AGE_SECONDS after login, or earlier once no request
+# came for SESSION_IDLE_TIMEOUT_SECONDS (portal.session_idle); 0 turns the idle
+# timeout off.
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 3600)
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The OpenAPI schema and Swagger UI answer only a logged-in user unless this is true.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
+# --- Login lockout (django-axes) ----------------------------------------------
+# A username tried from one address is refused after AXES_FAILURE_LIMIT failed
+# logins (page or token endpoint) until AXES_COOLOFF_TIME hours have passed or an
+# admin lifts the lockout (admin "Access attempts": delete, or "Lift lockout").
+# While locked, even the right password is refused. The address is the one the
+# audit log records (portal.origins, TRUSTED_PROXIES).
+AUTHENTICATION_BACKENDS = [
+    "portal.lockouts.LockoutBackend",  # django-axes' backend, see there
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "portal.origins.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "portal.lockouts.lockout_response"
+# A failure while locked out does not push the end of the lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+
+# --- Proxies, HTTPS and browser hardening ---------------------------------------
+# Peers whose X-Forwarded-For is believed (IP addresses or CIDR networks; see
+# portal.origins). Empty: the connection's peer is the client.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Behind a proxy that terminates TLS, the header it sets on HTTPS requests
+# (e.g. X-Forwarded-Proto); never set it unless the proxy always sets or strips it.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# PORTAL_HTTPS=true (production, served over HTTPS only) turns on secure cookies,
+# the redirect to HTTPS and HSTS; each can still be set on its own. Off, the
+# embedded portal keeps working over plain http on 127.0.0.1.
+# (SECURE_COOKIES is the older name of the switch.)
+PORTAL_HTTPS = env.bool("PORTAL_HTTPS", default=env.bool("SECURE_COOKIES", default=False))
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PORTAL_HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PORTAL_HTTPS)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PORTAL_HTTPS)
+# A load balancer's health check may still come over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if PORTAL_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PORTAL_HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PORTAL_HTTPS)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------
+# Pages run only the portal's own script files and styles: no inline <script>, no
+# event-handler attributes, no eval (plotly.js's strict bundle builds no function
+# from a string), nothing from another origin, no plugins, no framing. Data reaches
+# scripts in json_script blocks (type="application/json", never executed) and data-
+# attributes; plotly.js's global rules come from static/vendor/plotly.css instead of
+# the <style> it would inject. img-src allows data: and blob: for plotly.js's
+# "download plot as PNG" and the logos reports embed as data: URIs.
+# CSP_REPORT_ONLY=true sends the same policy as Content-Security-Policy-Report-Only
+# (the browser reports violations and blocks nothing), to try a change live first.
+# (A module-level CSP_REPORT_ONLY is django-csp 3's setting and fails its check.)
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY

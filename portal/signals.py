@@ -1,6 +1,7 @@
 """Connects Django's authentication signals to the audit log: the auth framework
 must not know about our audit model, so this is the one place they meet."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -32,4 +33,16 @@ def record_login_failure(sender, credentials, request=None, **kwargs):
         action=AuditAction.LOGIN_FAILED,
         origin=RequestOrigin.of(request),
         details={"username": str(credentials.get("username", ""))[:150]},
+    )
+
+
+@receiver(user_locked_out)
+def record_lockout(sender, request, username, ip_address, **kwargs):
+    """django-axes refused a login (page or token endpoint) for too many failures:
+    sent when the limit is reached and again for each attempt while locked."""
+    audit_record(
+        actor=None,
+        action=AuditAction.LOGIN_LOCKED_OUT,
+        origin=RequestOrigin.of(request),
+        details={"username": str(username or "")[:150], "path": getattr(request, "path", "")},
     )

@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal import inbox_views, views
+from portal import audit_views, inbox_views, profile_views, views
+from portal.api_docs import ApiDocsPermission
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,10 +19,31 @@ urlpatterns = [
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/read-all/", inbox_views.inbox_read_all, name="inbox-read-all"),
     path("inbox/<int:message_id>/open/", inbox_views.inbox_open, name="inbox-open"),
+    path("profile/", profile_views.profile, name="profile"),
+    path("profile/tokens/", profile_views.profile_token_create, name="profile-token-create"),
+    path(
+        "profile/tokens/<str:token_key>/revoke/",
+        profile_views.profile_token_revoke,
+        name="profile-token-revoke",
+    ),
+    path("audit/", audit_views.audit_page, name="audit"),
+    path("audit/export.<str:file_format>", audit_views.audit_export, name="audit-export"),
     path("admin/", admin.site.urls),
     path("api/", include("portal.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # A login is needed unless API_DOCS_PUBLIC (portal.api_docs). Swagger UI's start-up
+    # script is served from its own URL (?script), not inline, for the CSP.
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[ApiDocsPermission]),
+        name="api-schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", permission_classes=[ApiDocsPermission]
+        ),
+        name="api-docs",
+    ),
     path("health/", views.health, name="health"),
 ]
 

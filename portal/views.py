@@ -10,6 +10,9 @@ it reads neither the session nor the user and still renders when the database is
 down.
 """
 
+import base64
+import hashlib
+import re
 from http import HTTPStatus
 
 from django.conf import settings
@@ -91,8 +94,24 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: rendered without the request so that nothing here touches the
-    database, the session or the user; the areas come from URL names alone."""
+    database, the session or the user; the areas come from URL names alone. The
+    page's own ``<style>`` (it needs no static file) is allowed by the
+    Content-Security-Policy through its SHA-256, added to ``style-src`` for this
+    response alone (the attribute django-csp's ``csp_update`` decorator sets)."""
     html = loader.render_to_string(
         "500.html", {"areas": [area for area in portal_areas() if area["url"]]}
     )
-    return HttpResponseServerError(html)
+    response = HttpResponseServerError(html)
+    setattr(response, "_csp_update", {"style-src": _inline_style_hashes(html)})
+    return response
+
+
+_STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def _inline_style_hashes(html: str) -> list[str]:
+    """CSP sources (``'sha256-<base64>'``) allowing exactly the ``<style>`` elements of ``html``."""
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+        for css in _STYLE_ELEMENT.findall(html)
+    ]

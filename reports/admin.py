@@ -5,14 +5,24 @@ admin is read-only; it is where administrators read a failed run's traceback.
 Schedules, their occurrences and deliveries are read-only here too (they are
 changed on the schedule pages and the API, which validate and audit); the
 allow-list of external recipients (:class:`ExternalRecipient`) is kept here by
-administrators, each addition, change and removal audited."""
+administrators, each addition, change and removal audited. So is the export
+policy (``portal.models.ExportRestriction``), registered here because its report
+kinds are this app's block catalog."""
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 
-from portal.models import AuditAction
+from portal.export_policy import (
+    EXPORT_FORMATS,
+    export_restriction_delete,
+    export_restriction_save,
+    format_label,
+)
+from portal.models import AuditAction, ExportRestriction
 from portal.origins import RequestOrigin
 from portal.services import audit_record
+from reports.blocks import CATALOG
 from reports.models import (
     Delivery,
     ExternalRecipient,
@@ -170,3 +180,56 @@ class ExternalRecipientAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for entry in queryset:
             self.delete_model(request, entry)
+
+
+class ExportRestrictionForm(forms.ModelForm):
+    """A rule of the export policy: the format is one of the export formats and
+    the report kind one of the block catalog's kinds (both optional, not both)."""
+
+    file_format = forms.ChoiceField(
+        choices=[("", "Any format")] + [(key, format_label(key)) for key in EXPORT_FORMATS],
+        required=False,
+    )
+    report_kind = forms.ChoiceField(required=False)
+
+    class Meta:
+        model = ExportRestriction
+        fields = ("team", "role", "file_format", "report_kind", "note")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["report_kind"].choices = [("", "Any report and any other export")] + [
+            (kind, f"{block.title} ({kind})") for kind, block in CATALOG.items()
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("file_format") and not cleaned.get("report_kind"):
+            raise forms.ValidationError("Choose a format, a report kind, or both.")
+        return cleaned
+
+
+@admin.register(ExportRestriction)
+class ExportRestrictionAdmin(admin.ModelAdmin):
+    """The export policy (``portal.export_policy``): who may not export which
+    formats or which reports. Every addition, change and removal is audited as
+    ``export_policy.changed`` by the policy's own services."""
+
+    form = ExportRestrictionForm
+    list_display = ("__str__", "team", "role", "file_format", "report_kind", "note", "created_at")
+    list_filter = ("role", "file_format", "team")
+    search_fields = ("note", "report_kind", "team__name")
+
+    def save_model(self, request, obj, form, change):
+        export_restriction_save(
+            actor=request.user, restriction=obj, origin=RequestOrigin.of(request)
+        )
+
+    def delete_model(self, request, obj):
+        export_restriction_delete(
+            actor=request.user, restriction=obj, origin=RequestOrigin.of(request)
+        )
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            self.delete_model(request, rule)

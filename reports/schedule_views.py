@@ -36,6 +36,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from portal.authenticated import AuthenticatedHttpRequest
+from portal.export_policy import export_formats_allowed
 from portal.models import Team, User
 from portal.origins import RequestOrigin
 from portal.sorting import SortColumn, SortError, queryset_sorted, sort_headers, sort_parse
@@ -350,6 +351,11 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, exchange: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        # The export policy's forbidden formats are not offered (the owner's rules).
+        allowed = export_formats_allowed(user=user, formats=[key for key, _ in FORMAT_CHOICES])
+        self._choices("formats").choices = [
+            (key, label) for key, label in FORMAT_CHOICES if key in allowed
+        ]
         runnable = [
             template
             for template in selectors.report_templates_visible_to(user=user).order_by("name", "id")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("runs/<int:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<int:run_id>/again/", views.run_again, name="run-again"),
     path("runs/<int:run_id>/files/<str:name>", views.run_file, name="run-file"),
+    path("runs/<int:run_id>/files.zip", views.run_files_zip, name="run-files-zip"),
     path("d/<str:token>/", delivery_views.delivery_download, name="delivery-download"),
     path("schedules/", schedule_views.schedule_list, name="schedules"),
     path("schedules/new/", schedule_views.schedule_new, name="schedule-new"),

@@ -12,6 +12,7 @@ page polls ``GET /api/reports/runs/{id}/`` from ``static/js/report_run.js``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +27,20 @@ from django.views.decorators.http import require_GET, require_POST
 
 from analytics.selectors.entitlements import portfolio_list_visible_to
 from portal.authenticated import AuthenticatedHttpRequest
+from portal.export_policy import ExportPolicy, export_policy_of
 from portal.models import Team, User
 from portal.origins import RequestOrigin
 from reports import selectors
 from reports.api.serializers import catalog_data, progress_of, sees_tracebacks
-from reports.api.views import report_file_download, version_latest
+from reports.api.views import version_latest
 from reports.blocks import CATALOG
 from reports.errors import ReportInvalid
+from reports.file_exports import (
+    report_file_download,
+    report_run_zip_download,
+    run_report_kinds,
+    watermark_asked,
+)
 from reports.forms import (
     DEFAULT_FORMATS,
     FORMAT_CHOICES,
@@ -72,6 +80,7 @@ class LibraryEntry:
     can_run: bool
     can_edit: bool
     can_copy: bool
+    formats: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _person(user: User | None) -> str:
@@ -98,7 +107,13 @@ def _block_title(kind: str) -> str:
     return block.title if block is not None else kind
 
 
-def _entry(template: ReportTemplate, version: ReportTemplateVersion, *, user: User) -> LibraryEntry:
+def _entry(
+    template: ReportTemplate,
+    version: ReportTemplateVersion,
+    *,
+    user: User,
+    policy: ExportPolicy,
+) -> LibraryEntry:
     level = selectors.report_template_level(user=user, template=template)
     shared = not template.is_builtin and level not in (selectors.OWNER, None)
     return LibraryEntry(
@@ -113,7 +128,20 @@ def _entry(template: ReportTemplate, version: ReportTemplateVersion, *, user: Us
         can_run=selectors.report_template_allows(level, "run"),
         can_edit=not template.is_builtin and selectors.report_template_allows(level, "edit"),
         can_copy=level is not None,
+        # Only the formats the export policy lets this user take of this report.
+        formats=_formats_offered(
+            policy, report_kinds=[str(block.get("kind")) for block in version.blocks]
+        ),
     )
+
+
+def _formats_offered(
+    policy: ExportPolicy, *, report_kinds: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    allowed = policy.formats_allowed(
+        formats=[key for key, _ in FORMAT_CHOICES], report_kinds=report_kinds
+    )
+    return [(key, label) for key, label in FORMAT_CHOICES if key in allowed]
 
 
 def _latest_versions(templates: list[ReportTemplate]) -> dict[int, ReportTemplateVersion]:
@@ -135,7 +163,12 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
         .order_by("name", "id")
     )
     latest = _latest_versions(templates)
-    entries = [_entry(t, latest[t.id], user=request.user) for t in templates if t.id in latest]
+    policy = export_policy_of(user=request.user)  # one query for every card's formats
+    entries = [
+        _entry(t, latest[t.id], user=request.user, policy=policy)
+        for t in templates
+        if t.id in latest
+    ]
     mine = [
         e for e in entries if not e.template.is_builtin and e.template.owner_id == request.user.pk
     ]
@@ -166,7 +199,7 @@ def library(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/library.html",
-        {"sections": sections, "formats": FORMAT_CHOICES, "default_formats": DEFAULT_FORMATS},
+        {"sections": sections, "default_formats": DEFAULT_FORMATS},
     )
 
 
@@ -203,12 +236,17 @@ def _teams_of(user: User) -> QuerySet[Team]:
 
 
 def _builder_form(request: AuthenticatedHttpRequest, **kwargs: Any) -> TemplateForm:
-    return TemplateForm(
+    form = TemplateForm(
         request.POST if request.method == "POST" else None,
         portfolios=portfolio_list_visible_to(user=request.user).filter(is_active=True),
         teams=_teams_of(request.user),
         **kwargs,
     )
+    # A run refuses a format the export policy forbids; the builder does not offer it.
+    form.fields["formats"].choices = _formats_offered(  # type: ignore[attr-defined]
+        export_policy_of(user=request.user)
+    )
+    return form
 
 
 def _initial_of(version: ReportTemplateVersion, *, name: str | None = None) -> dict[str, Any]:
@@ -449,6 +487,7 @@ class FileView:
     pages: int | None
     sheets: int | None
     url: str
+    allowed: bool = True
 
 
 @dataclass(frozen=True)
@@ -490,6 +529,7 @@ class RunView:
     incomplete: list[str] = field(default_factory=list)
     portfolios: list[PortfolioRow] = field(default_factory=list)
     can_run_again: bool = False
+    zip_url: str = ""
 
 
 def duration_text(seconds: float | None) -> str:
@@ -508,7 +548,7 @@ def duration_text(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def _file_view(file: ReportFile) -> FileView:
+def _file_view(file: ReportFile, *, allowed: bool = True) -> FileView:
     return FileView(
         name=file.name,
         format=file.format,
@@ -518,7 +558,20 @@ def _file_view(file: ReportFile) -> FileView:
         pages=file.pages,
         sheets=file.sheets,
         url=reverse("reports:run-file", args=[file.run_id, file.name]),
+        allowed=allowed,
     )
+
+
+def _file_views(run: ReportRun, *, policy: ExportPolicy) -> list[FileView]:
+    """The run's files, each marked whether the export ``policy`` (the viewer's)
+    lets them take it."""
+    files = list(run.files.all())
+    allowed = set(
+        policy.formats_allowed(
+            formats={file.format for file in files}, report_kinds=run_report_kinds(run)
+        )
+    )
+    return [_file_view(file, allowed=file.format in allowed) for file in files]
 
 
 def _completeness(value: Any) -> str:
@@ -548,8 +601,11 @@ def _portfolio_rows(run: ReportRun, *, names: dict[str, str]) -> list[PortfolioR
     return rows
 
 
-def run_view(run: ReportRun, *, user: User, detail: bool = False) -> RunView:
-    """The run as the history lists it, or (``detail``) as its page shows it."""
+def run_view(
+    run: ReportRun, *, user: User, detail: bool = False, policy: ExportPolicy | None = None
+) -> RunView:
+    """The run as the history lists it, or (``detail``) as its page shows it; its
+    files marked by the viewer's export ``policy`` (read here when not given)."""
     progress = progress_of(run)
     view = RunView(
         id=run.pk,
@@ -569,11 +625,13 @@ def run_view(run: ReportRun, *, user: User, detail: bool = False) -> RunView:
         template_url="",
         as_of=run.data_as_of,
         status_url=reverse("api-report-run", args=[run.pk]),
-        files=[_file_view(file) for file in run.files.all()],
+        files=_file_views(run, policy=policy or export_policy_of(user=user)),
         warnings=list(run.warnings or []),
     )
     if not detail:
         return view
+    if sum(file.allowed for file in view.files) > 1:
+        view.zip_url = reverse("reports:run-files-zip", args=[run.pk])
     template = run.template
     level = (
         selectors.report_template_level(user=user, template=template)
@@ -607,10 +665,14 @@ def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         .order_by("-requested_at", "-id")
     )
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    policy = export_policy_of(user=request.user)  # one query for the whole page
     return render(
         request,
         "reports/run_list.html",
-        {"page": page, "runs": [run_view(run, user=request.user) for run in page.object_list]},
+        {
+            "page": page,
+            "runs": [run_view(run, user=request.user, policy=policy) for run in page.object_list],
+        },
     )
 
 
@@ -656,6 +718,26 @@ def run_again(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def run_file(request: AuthenticatedHttpRequest, run_id: int, name: str) -> HttpResponseBase:
-    """Download a run's file (audited, with its SHA-256 in the response headers)."""
+    """Download a run's file (audited, with its SHA-256 in the response headers;
+    a PDF watermarked when asked with ``?watermark=1`` or by the setting). The
+    export policy's refusal is the 403 page with its reason (audited)."""
     file = selectors.report_file_get_for_user(user=request.user, run_id=run_id, name=name)
-    return report_file_download(file=file, user=request.user, origin=RequestOrigin.of(request))
+    return report_file_download(
+        file=file,
+        user=request.user,
+        origin=RequestOrigin.of(request),
+        watermark=watermark_asked(request.GET),
+    )
+
+
+@login_required
+@require_GET
+def run_files_zip(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponseBase:
+    """Every file of the run the user may export, as one ZIP with its manifest."""
+    run = selectors.report_run_get_for_user(user=request.user, run_id=run_id)
+    return report_run_zip_download(
+        run=run,
+        user=request.user,
+        origin=RequestOrigin.of(request),
+        watermark=watermark_asked(request.GET),
+    )

@@ -5,7 +5,10 @@
   to ``INGEST_INLINE_MAX_BYTES`` (for a workbook, also its parts' declared
   uncompressed size) are imported in the request: 201 committed, 200 dry run, 400
   rejected with every error (row, field, message). Larger files are kept and
-  imported by a Celery task: 202 with the run to poll.
+  imported by a Celery task: 202 with the run to poll. Before any of it is read,
+  a file over ``INGEST_UPLOAD_MAX_BYTES`` gets 413, and one whose name, content
+  type or first bytes are not CSV, XLSX or JSON gets 400 naming ``file``
+  (``analytics.ingest.uploads``).
 * ``GET /api/imports/``, ``GET /api/imports/{id}/``: the caller's import runs
   (administrators see all); ``GET /api/imports/{id}/report/``: the CSV of rejected rows.
 * ``POST /api/push/trades/``, ``POST /api/push/prices/``: a JSON batch
@@ -38,17 +41,18 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as ImportRefused
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.ingest.kinds import SPECS
-from analytics.ingest.parsers import format_from_name
+from analytics.ingest.uploads import ZIP_MAGIC, UploadRefused, too_large_message, upload_check
 from analytics.models import DataKind, FindingKind, ImportRun, ImportStatus, Portfolio, Severity
 from analytics.selectors import ingest as ingest_selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
@@ -62,8 +66,18 @@ from analytics.services.imports.push import (
 )
 from analytics.services.imports.upload import import_upload
 from portal.authenticated import AuthenticatedRequest
+from portal.api_tabular import (
+    FORMAT_PARAMETER,
+    Column,
+    Table,
+    TabularApiMixin,
+    tabular_file_response,
+    tabular_responses,
+    wants_file,
+)
 from portal.exports import download_response_audited
 from portal.origins import RequestOrigin
+from portal.services import api_read_record
 
 RUN_HTTP_STATUS: dict[str, int] = {
     ImportStatus.COMMITTED: status.HTTP_201_CREATED,
@@ -150,18 +164,24 @@ class ImportListCreateApi(APIView):
             202: ImportRunOutputSerializer,
             400: ImportRunOutputSerializer,
             403: RefusedSerializer,
+            413: RefusedSerializer,
         },
     )
     def post(self, request: AuthenticatedRequest) -> Response:
+        # A body plainly over the cap is refused before it is read.
+        declared_length = _content_length(request)
+        if declared_length > settings.INGEST_UPLOAD_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+            return _too_large(declared_length)
         params = self.InputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         upload = data["file"]
+        file_format = _upload_format(upload, declared_format=data.get("format"))
         try:
             run = import_upload(
                 kind=data["kind"],
                 upload=upload,
-                file_format=data.get("format") or format_from_name(upload.name),
+                file_format=file_format,
                 source=data["source"],
                 actor=request.user,
                 dry_run=data["dry_run"],
@@ -171,6 +191,53 @@ class ImportListCreateApi(APIView):
         except ImportRefused as error:
             raise PermissionDenied(str(error)) from None
         return _run_response(run)
+
+
+# Room for the other form fields and the multipart boundaries around the file.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def _content_length(request: AuthenticatedRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _too_large(size: int) -> Response:
+    limit = settings.INGEST_UPLOAD_MAX_BYTES
+    return Response(
+        {
+            "detail": too_large_message(size, limit),
+            "limit_bytes": limit,
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+def _upload_format(upload: UploadedFile, *, declared_format: str | None) -> str:
+    """The upload's format after ``upload_check`` (size, name, content type, first
+    bytes); a refusal is a 400 naming the ``file`` field, or a 413."""
+    head = upload.read(len(ZIP_MAGIC))
+    upload.seek(0)
+    try:
+        return upload_check(
+            name=upload.name or "",
+            content_type=upload.content_type or "",
+            size=upload.size or 0,
+            head=head,
+            declared_format=declared_format,
+            max_bytes=settings.INGEST_UPLOAD_MAX_BYTES,
+        )
+    except UploadRefused as refusal:
+        if refusal.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            raise UploadTooLarge(str(refusal)) from None
+        raise ValidationError({"file": [str(refusal)]}) from None
+
+
+class UploadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "upload_too_large"
 
 
 class ImportDetailApi(APIView):
@@ -360,18 +427,47 @@ class PortfolioDataQualityApi(APIView):
         summary = ingest_selectors.portfolio_data_quality(
             portfolio=portfolio, as_of=params.validated_data.get("as_of")
         )
+        as_of = params.validated_data.get("as_of")
+        api_read_record(
+            actor=request.user,
+            portfolio=portfolio,
+            data="data_quality",
+            origin=RequestOrigin.of(request),
+            details={"as_of": as_of.isoformat()} if as_of else None,
+        )
         return Response(DataQualityOutputSerializer(summary).data)
 
 
-class FindingListApi(APIView):
+FINDING_COLUMNS = (
+    Column("id", "Id", "integer"),
+    Column("kind", "Kind"),
+    Column("severity", "Severity"),
+    Column("portfolio", "Portfolio", source="portfolio.code"),
+    Column("instrument", "Instrument", source="instrument.identifier"),
+    Column("date", "Date", "date"),
+    Column("message", "Message"),
+    Column("details", "Details", "json"),
+    Column("first_seen_at", "First seen", "datetime"),
+    Column("last_seen_at", "Last seen", "datetime"),
+    Column("resolved_at", "Resolved", "datetime"),
+)
+
+
+class FindingListApi(TabularApiMixin, APIView):
+    """Findings of the portfolios the caller may see: JSON (the first 1,000), or
+    with ``format`` csv, xlsx or parquet a file of every finding selected."""
+
     class InputSerializer(serializers.Serializer):
         portfolio = serializers.IntegerField(required=False)
         kind = serializers.ChoiceField(choices=FindingKind.choices, required=False)
         severity = serializers.ChoiceField(choices=Severity.choices, required=False)
         include_resolved = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(parameters=[InputSerializer], responses=FindingOutputSerializer(many=True))
-    def get(self, request: AuthenticatedRequest) -> Response:
+    @extend_schema(
+        parameters=[InputSerializer, FORMAT_PARAMETER],
+        responses=tabular_responses(FindingOutputSerializer(many=True)),
+    )
+    def get(self, request: AuthenticatedRequest) -> HttpResponseBase:
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -385,5 +481,18 @@ class FindingListApi(APIView):
             kind=data.get("kind"),
             severity=data.get("severity"),
             include_resolved=data["include_resolved"],
-        )[:1000]
-        return Response(FindingOutputSerializer(findings, many=True).data)
+        )
+        if wants_file(request):
+            return tabular_file_response(
+                request=request,
+                table=Table(
+                    columns=FINDING_COLUMNS,
+                    rows=findings.select_related("portfolio", "instrument"),
+                    sheet="Findings",
+                ),
+                data="data_quality.findings",
+                file_stem="data-quality-findings",
+                portfolio=data.get("portfolio"),
+                details={key: str(value) for key, value in data.items()},
+            )
+        return Response(FindingOutputSerializer(findings[:1000], many=True).data)

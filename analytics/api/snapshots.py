@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.models import DEFAULT_RISK_WINDOWS, RISK_LIMIT_WINDOWS, RiskLimitMetric, RiskWindow
+from analytics.api.section_tables import TABLE_SECTIONS, section_table
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, user_can_manage_portfolio
 from analytics.services import snapshots
@@ -23,7 +24,15 @@ from analytics.services.snapshots.attribution import GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
 from analytics.services.snapshots.frames import ATTRIBUTES
 from analytics.services.snapshots.performance import WINDOWS
+from portal.api_tabular import (
+    FORMAT_PARAMETER,
+    TabularApiMixin,
+    tabular_file_response,
+    tabular_responses,
+    wants_file,
+)
 from portal.origins import RequestOrigin
+from portal.services import api_read_record
 
 SECTIONS = (
     "series",
@@ -93,6 +102,12 @@ class PortfolioAnalyticsApi(APIView):
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         limits = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
+        api_read_record(
+            actor=request.user,
+            portfolio=portfolio,
+            data="analytics",
+            origin=RequestOrigin.of(request),
+        )
         return Response(
             {
                 "snapshot": _meta(view),
@@ -120,13 +135,15 @@ def _pick(payload: dict, key: str, value: str | None, allowed, what: str) -> dic
     return {**payload, key: {value: entries[value]}}
 
 
-class PortfolioAnalyticsSectionApi(APIView):
+class PortfolioAnalyticsSectionApi(TabularApiMixin, APIView):
     """One section of the portfolio's latest snapshot (conventions in each section's
     docs: fractions, 252 periods a year, VaR as a positive loss).
 
     ``window`` narrows ``metrics`` (SI, 5Y, 3Y, 1Y, YTD) and ``attribution`` (SI, 3Y,
     1Y); ``by`` narrows ``exposures`` (an instrument attribute) and ``attribution``
-    (sector, country, asset_class)."""
+    (sector, country, asset_class). The sections that are tables (series,
+    drawdowns, rolling, calendar: ``analytics.api.section_tables``) are also
+    files with ``format`` csv, xlsx or parquet; another section as a file is a 400."""
 
     @extend_schema(
         operation_id="portfolios_analytics_section_retrieve",
@@ -134,13 +151,21 @@ class PortfolioAnalyticsSectionApi(APIView):
             OpenApiParameter("section", str, OpenApiParameter.PATH, enum=list(SECTIONS)),
             OpenApiParameter("window", str, enum=list(WINDOWS)),
             OpenApiParameter("by", str, enum=list(ATTRIBUTES)),
+            FORMAT_PARAMETER,
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=tabular_responses(OpenApiTypes.OBJECT),
     )
     def get(self, request: Request, portfolio_id: int, section: str) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         if section not in SECTIONS:
             raise ValidationError({"section": f"must be one of {', '.join(SECTIONS)}"})
+        if wants_file(request) and section not in TABLE_SECTIONS:
+            raise ValidationError(
+                {
+                    "format": f"the {section} section is not a table; files are offered "
+                    f"for {', '.join(TABLE_SECTIONS)} (or ask for json)"
+                }
+            )
         params = SectionInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         window, by = params.validated_data.get("window"), params.validated_data.get("by")
@@ -164,6 +189,30 @@ class PortfolioAnalyticsSectionApi(APIView):
                     )["windows"]
                     for name, windows in payload["groupings"].items()
                 }
+        if wants_file(request):
+            table = section_table(section, payload)
+            if table is None:
+                reason = payload.get("reason") or "the section is not available"
+                raise ValidationError({"format": f"no {section} table to send: {reason}"})
+            as_of = view.snapshot.as_of if view.snapshot else None
+            return tabular_file_response(
+                request=request,
+                table=table,
+                data=f"analytics.{section}",
+                file_stem=f"{portfolio.code}-{section}-{as_of or 'none'}",
+                target=portfolio,
+                details={
+                    "as_of": as_of.isoformat() if as_of else None,
+                    "data_version": view.snapshot.data_version if view.snapshot else None,
+                },
+            )
+        api_read_record(
+            actor=request.user,
+            portfolio=portfolio,
+            data=f"analytics.{section}",
+            origin=RequestOrigin.of(request),
+            details={key: value for key, value in (("window", window), ("by", by)) if value},
+        )
         return Response({"snapshot": _meta(view), section: payload})
 
 
@@ -223,6 +272,12 @@ class PortfolioRiskLimitsApi(APIView):
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         limits = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
+        api_read_record(
+            actor=request.user,
+            portfolio=portfolio,
+            data="risk_limits",
+            origin=RequestOrigin.of(request),
+        )
         return Response(LimitUseSerializer(limits, many=True).data)
 
     @extend_schema(

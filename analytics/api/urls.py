@@ -5,6 +5,7 @@ from django.urls import path
 
 from analytics.api import ingest as ingest_views
 from analytics.api import snapshots as snapshot_views
+from analytics.api import trades as trade_views
 from analytics.api import views as analytics_views
 
 urlpatterns = [
@@ -23,6 +24,11 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/values/",
         analytics_views.PortfolioValuesApi.as_view(),
         name="api-portfolio-values",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/trades/",
+        trade_views.PortfolioTradesApi.as_view(),
+        name="api-portfolio-trades",
     ),
     path(
         "portfolios/<int:portfolio_id>/analytics/",

@@ -21,6 +21,15 @@ from compliance.models import RULE_KIND_CHOICES, AlertState, RuleScope, Severity
 from compliance.services import alerts as alert_services
 from compliance.services import rules as rule_services
 from compliance.services.evaluation.pretrade import pretrade_check
+from portal.api_tabular import (
+    FORMAT_PARAMETER,
+    Column,
+    Table,
+    TabularApiMixin,
+    tabular_file_response,
+    tabular_responses,
+    wants_file,
+)
 from portal.authenticated import AuthenticatedRequest
 from portal.models import Team, User
 from portal.origins import RequestOrigin
@@ -106,15 +115,55 @@ class AlertFilterSerializer(serializers.Serializer):
     max_age_days = serializers.IntegerField(required=False, min_value=0)
 
 
-class AlertListApi(ListAPIView):
+ALERT_COLUMNS = (
+    Column("id", "Id", "integer"),
+    Column("portfolio", "Portfolio", source="portfolio.code"),
+    Column("portfolio_id", "Portfolio id", "integer"),
+    Column("rule", "Rule", source="rule.name"),
+    Column("rule_id", "Rule id", "integer"),
+    Column("state", "State"),
+    Column("severity", "Severity"),
+    Column("active", "Active", "boolean"),
+    Column("is_current", "Current", "boolean"),
+    Column("opened_on", "Opened on", "date"),
+    Column("last_observed_on", "Last observed on", "date"),
+    Column("cured_on", "Cured on", "date"),
+    Column("last_utilisation", "Last utilisation", "number"),
+    Column("peak_utilisation", "Peak utilisation", "number"),
+    Column("assignee", "Assignee", source="assignee.username"),
+    Column("snoozed_until", "Snoozed until", "date"),
+    Column("escalated_to", "Escalated to", source="escalated_to.name"),
+    Column("waiver_reason", "Waiver reason"),
+    Column("remediation_escalated_on", "Remediation escalated on", "date"),
+    Column("remediation_follow_up_on", "Remediation follow-up on", "date"),
+)
+
+
+class AlertListApi(TabularApiMixin, ListAPIView):
     """Alerts of the portfolios you may see. Filters: state (``active`` = open,
-    acknowledged or snoozed), severity, rule, portfolio, min/max age in days."""
+    acknowledged or snoozed), severity, rule, portfolio, min/max age in days.
+    JSON is paged; ``format`` csv, xlsx or parquet gives every selected alert as
+    a file (an infinite utilisation is written ``inf``)."""
 
     serializer_class = AlertOutputSerializer
     request: AuthenticatedRequest
 
-    @extend_schema(parameters=[AlertFilterSerializer])
+    @extend_schema(
+        parameters=[AlertFilterSerializer, FORMAT_PARAMETER],
+        responses=tabular_responses(AlertOutputSerializer(many=True)),
+    )
     def get(self, request, *args, **kwargs):
+        if wants_file(request):
+            alerts = self.get_queryset()
+            filters = {key: value for key, value in request.query_params.items() if key != "format"}
+            return tabular_file_response(
+                request=request,
+                table=Table(columns=ALERT_COLUMNS, rows=alerts, sheet="Alerts"),
+                data="compliance.alerts",
+                file_stem="compliance-alerts",
+                portfolio=int(filters["portfolio"]) if "portfolio" in filters else None,
+                details=filters,
+            )
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):

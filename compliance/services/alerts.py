@@ -77,6 +77,7 @@ def _audit(
         target=alert,
         origin=origin,
         details={"transition": transition, "state": alert.state, **details},
+        portfolio=alert.portfolio_id,
     )
 
 

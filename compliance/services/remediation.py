@@ -73,6 +73,7 @@ def alert_remediation_advance(*, alert: Alert, as_of: dt.date) -> bool:
         actor=None,
         action=AuditAction.ALERT_DECISION,
         target=alert,
+        portfolio=alert.portfolio_id,
         details={
             "transition": "remediation_escalated",
             "state": alert.state,
@@ -106,6 +107,7 @@ def alert_remediation_follow_up(*, alert: Alert, as_of: dt.date) -> bool:
         actor=None,
         action=AuditAction.ALERT_DECISION,
         target=alert,
+        portfolio=alert.portfolio_id,
         details={
             "transition": "remediation_follow_up",
             "state": alert.state,

@@ -153,6 +153,7 @@ def rule_create(
         action=RULE_CREATED,
         target=rule,
         origin=origin,
+        portfolio=rule.portfolio_id,
         details={"kind": kind, "limit": limit, "params": cleaned, "scope": rule.scope_label},
     )
     return rule
@@ -194,6 +195,7 @@ def rule_update(
         action=RULE_CHANGED,
         target=rule,
         origin=origin,
+        portfolio=rule.portfolio_id,
         details={k: {"from": before[k], "to": after[k]} for k in EDITABLE if before[k] != after[k]},
     )
     return rule
@@ -205,7 +207,13 @@ def rule_deactivate(*, user: User, rule: Rule, origin: RequestOrigin | None = No
     _check_scope_permission(user=user, scope=rule.scope, portfolio=rule.portfolio)
     rule.is_active = False
     rule.save(update_fields=["is_active", "updated_at"])
-    audit_record(actor=user, action=RULE_DEACTIVATED, target=rule, origin=origin)
+    audit_record(
+        actor=user,
+        action=RULE_DEACTIVATED,
+        target=rule,
+        origin=origin,
+        portfolio=rule.portfolio_id,
+    )
     return rule
 
 
@@ -270,6 +278,7 @@ def trading_permission_set(
         action=RULE_CHANGED,
         target=permission,
         origin=origin,
+        portfolio=portfolio,
         details={"short_selling": {"from": before, "to": short_selling}},
     )
     return permission

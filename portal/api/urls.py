@@ -8,10 +8,16 @@ they are included by dotted path, so this router imports no app module.
 
 from django.urls import include, path
 
+from portal.api import audit, tokens
+
 urlpatterns = [
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("reports/", include("reports.api.urls")),
     path("", include("reports.api.schedule_urls")),
     path("dashboards/", include("dashboards.api.urls")),
+    path("audit-events/", audit.AuditEventListApi.as_view(), name="api-audit-event-list"),
+    path("token/", tokens.ApiTokenLoginApi.as_view(), name="api-token"),
+    path("tokens/", tokens.ApiTokenListCreateApi.as_view(), name="api-token-list"),
+    path("tokens/<str:token_key>/", tokens.ApiTokenDetailApi.as_view(), name="api-token-detail"),
 ]

@@ -37,6 +37,11 @@ urlpatterns = [
     path("runs/", views.RunListApi.as_view(), name="api-report-runs"),
     path("runs/<int:run_id>/", views.RunDetailApi.as_view(), name="api-report-run"),
     path(
+        "runs/<int:run_id>/files.zip",
+        views.RunFilesZipApi.as_view(),
+        name="api-report-run-files-zip",
+    ),
+    path(
         "runs/<int:run_id>/files/<str:name>",
         views.RunFileApi.as_view(),
         name="api-report-run-file",

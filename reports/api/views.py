@@ -17,15 +17,15 @@ from typing import Any, NoReturn
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.authenticated import AuthenticatedRequest
-from portal.exports import download_response_audited
 from portal.models import Team, User
 from portal.origins import RequestOrigin
 from reports import selectors
@@ -33,13 +33,24 @@ from reports.api import serializers as io
 from reports.definition import PARAMETER_DEFAULTS, definition_clean
 from reports.document import Document
 from reports.errors import ReportInvalid, ReportNotFound
-from reports.models import ReportFile, ReportTemplate, ReportTemplateVersion
+from reports.file_exports import (
+    ExportRefused,
+    report_file_download,
+    report_run_zip_download,
+    watermark_asked,
+)
+from reports.models import ReportTemplate, ReportTemplateVersion
 from reports.renderers.html import document_html
 from reports.services import runs as run_services
 from reports.services import shares as share_services
 from reports.services import templates as template_services
 from reports.services.compose import document_build
-from reports.storage import report_file_content
+
+WATERMARK_PARAMETER = OpenApiParameter(
+    "watermark",
+    OpenApiTypes.BOOL,
+    description="Stamp a PDF with your name and the time on every page.",
+)
 
 
 def raise_invalid(error: ReportInvalid, *, nested: bool = True) -> NoReturn:
@@ -422,32 +433,59 @@ class RunDetailApi(APIView):
 
 class RunFileApi(APIView):
     """Download one file of a run. Every download is audited (user, format, size,
-    SHA-256) and the response carries the file's SHA-256 in ``X-Content-SHA256``
-    (hex) and ``Repr-Digest`` (RFC 9530)."""
+    SHA-256, rows where known) and the response carries the SHA-256 of the bytes
+    sent in ``X-Content-SHA256`` (hex) and ``Repr-Digest`` (RFC 9530). A PDF is
+    stamped with your name and the time when ``watermark=1`` (or the portal's
+    ``REPORTS_PDF_WATERMARK`` setting) asks. A format or report your export
+    policy forbids is a 403 naming the rule (and audited as refused)."""
 
     @extend_schema(
+        parameters=[WATERMARK_PARAMETER],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 response=OpenApiTypes.BINARY, description="The file, as an attachment."
-            )
-        }
+            ),
+            403: OpenApiResponse(description="The export policy forbids this file."),
+        },
     )
     def get(self, request: AuthenticatedRequest, run_id: int, name: str) -> HttpResponseBase:
         file = selectors.report_file_get_for_user(user=request.user, run_id=run_id, name=name)
-        return report_file_download(file=file, user=request.user, origin=RequestOrigin.of(request))
+        try:
+            return report_file_download(
+                file=file,
+                user=request.user,
+                origin=RequestOrigin.of(request),
+                watermark=watermark_asked(request.query_params),
+            )
+        except ExportRefused as refused:
+            raise ApiPermissionDenied(str(refused)) from refused
 
 
-def report_file_download(
-    *, file: ReportFile, user: User, origin: RequestOrigin | None
-) -> HttpResponseBase:
-    """The audited download response of an authorised run file (pages and API)."""
-    return download_response_audited(
-        content=report_file_content(file),
-        file_name=file.name,
-        content_type=file.content_type,
-        file_format=file.format,
-        actor=user,
-        origin=origin,
-        target=file.run,
-        details={"run": file.run_id, "file": file.name},
+class RunFilesZipApi(APIView):
+    """Every file of a run you may export, as one ZIP with a ``manifest.json``
+    (each file's name, format, size, SHA-256 and rows where known; the run, its
+    template, portfolios, period, when it was generated and who downloaded it).
+    Audited once with the ZIP's SHA-256, which ``X-Content-SHA256`` carries.
+    Files your export policy forbids are left out and listed under ``withheld``;
+    a 403 when it forbids them all."""
+
+    @extend_schema(
+        parameters=[WATERMARK_PARAMETER],
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The ZIP, as an attachment."
+            ),
+            403: OpenApiResponse(description="The export policy forbids every file."),
+        },
     )
+    def get(self, request: AuthenticatedRequest, run_id: int) -> HttpResponseBase:
+        run = selectors.report_run_get_for_user(user=request.user, run_id=run_id)
+        try:
+            return report_run_zip_download(
+                run=run,
+                user=request.user,
+                origin=RequestOrigin.of(request),
+                watermark=watermark_asked(request.query_params),
+            )
+        except ExportRefused as refused:
+            raise ApiPermissionDenied(str(refused)) from refused

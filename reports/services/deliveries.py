@@ -31,8 +31,8 @@ A delivery row (``reports.models.Delivery``) is created by the fan-out
 
 4. **Records** the outcome, only while it still holds the lease, releasing it in
    the same UPDATE: ``sent`` (``confirmed`` for a webhook's 2xx) with one
-   ``DELIVERY`` audit event per file (format, size, SHA-256, recipient,
-   channel); on a transient failure (mail server down, webhook 5xx, timeout)
+   ``DELIVERY`` audit event per file (format, size, SHA-256, rows where known,
+   recipient, channel); on a transient failure (mail server down, webhook 5xx, timeout)
    ``queued`` again with ``next_attempt_at`` after :func:`delivery_retry_delay`
    and the task sent with that countdown; on a permanent failure, or once
    ``DELIVERY_MAX_ATTEMPTS`` attempts have failed, ``failed`` with the error, a
@@ -70,7 +70,6 @@ from portal.channels.errors import ChannelError, TransientChannelError
 from portal.channels.inbox import inbox_send
 from portal.channels.mail import MailAttachment, mail_send
 from portal.channels.webhook import webhook_send
-from portal.exports import download_response_audited
 from portal.leases import (
     LEASE_CLEARED,
     RESENT,
@@ -87,6 +86,13 @@ from portal.services import audit_record
 from portal.task_queue import task_send, task_send_on_commit
 from reports.delivery_links import delivery_link_url
 from reports.errors import ReportInvalid, ReportPermissionDenied
+from reports.file_exports import (
+    ExportRefused,
+    export_refused_record,
+    report_file_download,
+    report_file_refusal,
+    report_file_rows,
+)
 from reports.models import (
     Delivery,
     DeliveryChannel,
@@ -212,27 +218,37 @@ def delivery_file_download(
     *, delivery: Delivery, file: ReportFile, origin: RequestOrigin | None
 ) -> HttpResponseBase:
     """The response of a signed link (``reports.delivery_links``) to one file of a
-    delivery: the file as an attachment with its SHA-256 headers, audited as an
+    delivery: the file as an attachment with its SHA-256 headers (watermarked with
+    the recipient's name when ``REPORTS_PDF_WATERMARK`` is on), audited as an
     ``EXPORT`` by the recipient (anonymous for an external address or a webhook)
-    with the delivery in the details, and the delivery confirmed ("link opened")."""
-    with transaction.atomic():
-        response = download_response_audited(
-            content=report_file_content(file),
-            file_name=file.name,
-            content_type=file.content_type,
-            file_format=file.format,
+    with the delivery and the file's rows in the details, and the delivery
+    confirmed ("link opened"). Raises ``reports.file_exports.ExportRefused``,
+    audited, when the export policy now forbids the recipient this file."""
+    details = {
+        "delivery": delivery.pk,
+        "schedule": delivery.schedule_id,
+        "recipient": _recipient_name(delivery),
+        "channel": delivery.channel,
+        "via": "signed link",
+    }
+    why = report_file_refusal(user=delivery.recipient, file=file)
+    if why is not None:  # recorded outside the download's transaction, so it stays
+        export_refused_record(
             actor=delivery.recipient,
-            origin=origin,
+            reason="policy",
+            why=why,
             target=file.run,
-            details={
-                "run": file.run_id,
-                "file": file.name,
-                "delivery": delivery.pk,
-                "schedule": delivery.schedule_id,
-                "recipient": _recipient_name(delivery),
-                "channel": delivery.channel,
-                "via": "signed link",
-            },
+            origin=origin,
+            details={"run": file.run_id, "file": file.name, "format": file.format, **details},
+        )
+        raise ExportRefused(why)
+    with transaction.atomic():
+        response = report_file_download(
+            file=file,
+            user=delivery.recipient,
+            origin=origin,
+            watermark_name=_recipient_name(delivery),
+            details=details,
         )
         delivery_confirm(delivery=delivery, how="link opened")
     return response
@@ -508,6 +524,7 @@ def _store_sent(delivery: Delivery, run: ReportRun, sent: _Sent) -> bool:
                     "format": file.format,
                     "size": file.size,
                     "sha256": file.sha256,
+                    "rows": report_file_rows(file),
                     "recipient": _recipient_name(delivery),
                     "channel": delivery.channel,
                     "sent_as": sent.sent_as,

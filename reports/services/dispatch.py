@@ -86,7 +86,7 @@ from reports.schedule_times import (
     slots_after,
 )
 from reports.selectors import report_template_allows, report_template_level
-from reports.services.runs import report_run_request
+from reports.services.runs import formats_allowed_check, report_run_request
 from reports.services.schedules import (
     ADVANCE_TASK,
     OCCURRENCE_LEASE_KIND,
@@ -609,6 +609,8 @@ def occurrence_fan_out(occurrence: ScheduleOccurrence) -> list[Delivery]:
       with the reason, audited ``DELIVERY_REFUSED`` and the owner told.
     * External addresses and the webhook get the owner's copy; one no longer on
       the allow-list is refused.
+    * A user recipient whom the export policy (``portal.export_policy``) forbids
+      one of the schedule's formats for this report is refused, audited the same way.
 
     Runs are requested by the owner (``report_run_request`` with
     ``queue=False``: the delivery task renders its run) under
@@ -634,7 +636,21 @@ def occurrence_fan_out(occurrence: ScheduleOccurrence) -> list[Delivery]:
     ]
     with transaction.atomic():
         if user_channels:
+            version = schedule.template.version_latest()
+            blocks = version.blocks if version is not None else []
             for user in _recipient_users(schedule):
+                try:
+                    formats_allowed_check(user=user, formats=schedule.formats, blocks=blocks)
+                except ReportInvalid as refused:
+                    # The export policy forbids this recipient a format of it.
+                    fan.refuse(
+                        recipient=user,
+                        channels=user_channels,
+                        code="*",
+                        portfolio=None,
+                        reason=f"Refused by the export policy: {refused.message}",
+                    )
+                    continue
                 visible = _visible_ids(user, portfolios)
                 if schedule.copies == ScheduleCopies.IDENTICAL:
                     _identical_copies(fan, user, visible, portfolios, user_channels)

@@ -43,6 +43,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from portal.export_policy import export_refusal
 from portal.exports import file_sha256
 from portal.leases import (
     LEASE_CLEARED,
@@ -117,6 +118,19 @@ def formats_clean(formats: Sequence[str] | str | None) -> list[str]:
     return cleaned
 
 
+def formats_allowed_check(
+    *, user: User, formats: Sequence[str], blocks: Sequence[Mapping[str, Any]]
+) -> None:
+    """``ReportInvalid`` on ``formats`` when the export policy
+    (``portal.export_policy``) forbids ``user`` one of ``formats`` for a report
+    of ``blocks``: the first refusal's sentence."""
+    kinds = [str(block.get("kind")) for block in blocks]
+    for file_format in formats:
+        refusal = export_refusal(user=user, file_format=file_format, report_kinds=kinds)
+        if refusal is not None:
+            raise ReportInvalid(refusal, field="formats")
+
+
 def _definition_json(definition: ReportDefinition) -> dict[str, Any]:
     return {
         "name": definition.name,
@@ -150,6 +164,7 @@ def _run_create(
     existing = ReportRun.objects.filter(key=key).first()
     if existing is not None:
         return existing, False
+    own_run = run_as is None
     run_as = run_as or user
     file_formats = formats_clean(formats)
     version = None
@@ -171,6 +186,10 @@ def _run_create(
             layout=unsaved.get("layout"),
         )
         stored_json = _definition_json(cleaned)
+    if own_run:
+        # The user's own run: refuse up front a format they could not download. A
+        # delivery's run (``run_as`` given) is checked per recipient by the fan-out.
+        formats_allowed_check(user=user, formats=file_formats, blocks=cleaned.blocks)
     merged = parameters_merge(cleaned.parameters, parameters)
     portfolios_resolve(user=run_as, parameters=merged)  # refuses what run_as may not see
     try:

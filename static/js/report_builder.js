@@ -24,6 +24,7 @@
   var announcer = document.getElementById("block-announcer");
   var preview = document.getElementById("report-preview");
   var previewStatus = document.getElementById("preview-status");
+  var previewHead = document.getElementById("preview-head").innerHTML;
   var blocks = JSON.parse(blocksInput.value || "[]");
   var dragIndex = null;
   var previewTimer = null;
@@ -342,22 +343,13 @@
     }
   }
 
-  function escapeAttribute(text) {
-    return String(text).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
-  }
-
-  // The preview's own page: the report's stylesheet and the chart scripts (the
-  // portal's static files) around the document's fragment; links open outside.
+  // The preview's own page: the head the page keeps in <template id="preview-head">
+  // (the report's stylesheet and the chart scripts, the portal's static files)
+  // around the document's fragment; links open outside. The srcdoc page inherits
+  // this page's Content-Security-Policy, so it runs those files and nothing inline.
   function previewPage(fragment) {
-    var head = '<!doctype html><html lang="en"><head><meta charset="utf-8"><base target="_blank">';
-    (form.dataset.previewStyles || "").split(" ").filter(Boolean).forEach(function (href) {
-      head += '<link rel="stylesheet" href="' + escapeAttribute(href) + '">';
-    });
-    var scripts = "";
-    (form.dataset.previewScripts || "").split(" ").filter(Boolean).forEach(function (src) {
-      scripts += '<script defer src="' + escapeAttribute(src) + '"></' + "script>";
-    });
-    return head + '</head><body class="report-preview">' + fragment + scripts + "</body></html>";
+    return '<!doctype html><html lang="en"><head><meta charset="utf-8"><base target="_blank">' +
+      previewHead + '</head><body class="report-preview">' + fragment + "</body></html>";
   }
 
   function refreshPreview() {

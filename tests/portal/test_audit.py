@@ -49,6 +49,19 @@ def test_deleting_an_event_is_refused(event):
     assert AuditEvent.objects.filter(pk=event.pk, action=AuditAction.EXPORT).exists()
 
 
+def test_bulk_writes_over_existing_events_are_refused(event):
+    event.action = AuditAction.LOGIN
+    for attempt in (
+        lambda: AuditEvent.objects.bulk_update([event], ["action"]),
+        lambda: AuditEvent.objects.update_or_create(
+            pk=event.pk, defaults={"action": AuditAction.LOGIN}
+        ),
+    ):
+        with pytest.raises(AuditLogIsAppendOnly), transaction.atomic():
+            attempt()
+    assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.EXPORT
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="database trigger is PostgreSQL's")
 def test_postgresql_refuses_raw_updates_and_deletes(event):
     for sql in (

@@ -4,12 +4,12 @@ another user's portfolio id gives 404 everywhere."""
 import pytest
 from django.http import Http404
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.selectors.entitlements import portfolio_get_for_user, portfolio_list_visible_to
 from portal.models import AccessLevel, AuditAction, AuditEvent
 from portal.services import entitlement_grant, entitlement_revoke
+from tests.api_tokens import token_header
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +26,7 @@ def codes(queryset):
 
 def api_for(user):
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(**token_header(user))
     return client
 
 

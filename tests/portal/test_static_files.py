@@ -1,7 +1,8 @@
 """Static files leave the portal under content-hashed names, compressed (Brotli or
 gzip, as the browser asks), with a far-future immutable cache; a page with charts
-loads the vendored plotly.js once, deferred, and that bundle is the version the
-Python plotly package expects and draws every trace type the portal builds."""
+loads the vendored plotly.js once, deferred, and that bundle (plotly.js's strict
+bundle, which needs no 'unsafe-eval') is the version the Python plotly package
+expects and draws every trace type the portal builds."""
 
 import ast
 import datetime as dt
@@ -22,8 +23,7 @@ from portal.services import entitlement_grant
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
-PLOTLY = ROOT / "static" / "vendor" / "plotly-cartesian.min.js"
-FULL_PLOTLY = ROOT / "static" / "vendor" / "plotly.min.js"
+PLOTLY = ROOT / "static" / "vendor" / "plotly-strict.min.js"
 CHARTS = ROOT / "static" / "js" / "charts.js"
 YEAR = 365 * 24 * 60 * 60
 SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
@@ -54,7 +54,7 @@ def cache_max_age(response) -> int:
 )
 def test_a_hashed_file_is_served_compressed_and_cached_for_ever(encoding, decompress):
     response, body = fetch(
-        hashed_url(PLOTLY, "vendor/plotly-cartesian.min.js"),
+        hashed_url(PLOTLY, "vendor/plotly-strict.min.js"),
         HTTP_ACCEPT_ENCODING=f"{encoding}, identity",
     )
     assert response.status_code == 200
@@ -63,7 +63,7 @@ def test_a_hashed_file_is_served_compressed_and_cached_for_ever(encoding, decomp
     assert "immutable" in response["Cache-Control"]
     assert cache_max_age(response) >= YEAR
     assert response["Content-Type"].startswith("text/javascript")
-    # Compression pays: the 1.5 MB bundle crosses the network at under a third.
+    # Compression pays: the 5 MB bundle crosses the network at under a third.
     assert len(body) < PLOTLY.stat().st_size / 3
     assert decompress(body) == PLOTLY.read_bytes()
 
@@ -87,7 +87,7 @@ def chart_scripts(html: str) -> list[str]:
 
 def assert_plotly_once_then_charts_deferred(html: str) -> None:
     scripts = chart_scripts(html)
-    plotly = hashed_url(PLOTLY, "vendor/plotly-cartesian.min.js")
+    plotly = hashed_url(PLOTLY, "vendor/plotly-strict.min.js")
     charts = hashed_url(CHARTS, "js/charts.js")
     assert [tag for tag in scripts if "plotly" in tag] == [f'<script defer src="{plotly}">']
     assert scripts.count(f'<script defer src="{charts}">') == 1
@@ -135,7 +135,7 @@ def test_a_chart_free_page_loads_no_plotly(client, alice):
 
 def test_the_vendored_bundle_is_the_plotly_js_of_the_python_package():
     header = PLOTLY.read_text()[:200]
-    version = re.search(r"plotly\.js \(cartesian - minified\) v(\d+\.\d+\.\d+)", header)
+    version = re.search(r"plotly\.js \(strict - minified\) v(\d+\.\d+\.\d+)", header)
     assert version, header
     assert version.group(1) == get_plotlyjs_version()
 
@@ -161,46 +161,7 @@ def bundle_trace_types(bundle: Path) -> set[str]:
     return set(re.findall(r'name:"(\w+)",basePlotModule', bundle.read_text()))
 
 
-def builders_of_trace_types(types: set[str]) -> set[str]:
-    """The figure builders (functions of ``analytics.presentation.figures``) that
-    create a trace of one of ``types``."""
-    figures = ROOT / "analytics" / "presentation" / "figures.py"
-    builders = set()
-    for function in ast.parse(figures.read_text()).body:
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        for node in ast.walk(function):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "go"
-                and node.func.attr.lower() in types
-            ):
-                builders.add(function.name)
-    return builders
-
-
-def test_the_bundles_draw_every_trace_type_the_portal_builds():
-    """Pages load the cartesian bundle; dashboards load the full one (same version)
-    for the treemap and gauges, so a trace type outside the cartesian bundle may
-    only be built for dashboards."""
-    cartesian, full = bundle_trace_types(PLOTLY), bundle_trace_types(FULL_PLOTLY)
+def test_the_bundle_draws_every_trace_type_the_portal_builds():
     built = trace_types_built_by_the_portal()
-    assert {"scatter", "bar", "heatmap"} <= built
-    assert built <= full, built - full
-    for builder in builders_of_trace_types(built - cartesian):
-        users = {
-            path.relative_to(ROOT).parts[0]
-            for package in ("portal", "analytics", "compliance", "reports", "dashboards")
-            for path in (ROOT / package).rglob("*.py")
-            if builder in path.read_text() and path.name != "figures.py"
-        }
-        assert users == {"dashboards"}, (builder, users)
-
-
-def test_the_full_bundle_is_the_same_plotly_js_version():
-    header = FULL_PLOTLY.read_text()[:300]
-    version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", header)
-    assert version, header
-    assert version.group(1) == get_plotlyjs_version()
+    assert {"scatter", "bar", "heatmap", "treemap", "indicator"} <= built
+    assert built <= bundle_trace_types(PLOTLY), built - bundle_trace_types(PLOTLY)

@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.models import IdempotencyKey, ImportRun, ImportStatus, Trade
@@ -34,6 +33,7 @@ from analytics.services.imports.recovery import STOPPED_MESSAGE
 from portal.leases import leases_sweep
 from portal.models import AuditAction, AuditEvent
 from tests.analytics.ingest.processes import SlowPortal, wait_for
+from tests.api_tokens import token_for
 
 BATCH = {
     "source": "oms",
@@ -180,7 +180,7 @@ def portal(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_push_whose_web_process_is_killed_is_imported_once_by_a_later_retry(world, alice, portal):
-    token = Token.objects.create(user=alice).key
+    token = token_for(alice)
     ports = free_port(), free_port()
     first, _ = (
         portal.start("manage", "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}")

@@ -1,7 +1,8 @@
 """Signed, expiring download links of delivered files: a link opens its one file
 without a login, audited as an export with format, size and SHA-256 and with the
 checksum header, and confirms its delivery; an expired, changed, foreign or
-withdrawn link is refused with a page that says so.
+withdrawn link is refused with a 403 page that says so, audited as a refused
+download with the reason and the client's address.
 
 The links come from a real delivery: an e-mail whose files are above the
 attachment limit, read from Django's locmem outbox."""
@@ -188,18 +189,67 @@ def test_an_external_recipients_link_is_audited_as_anonymous(occurrence, client)
     assert event.details["recipient"] == "auditor@example.org"
 
 
+def _refusal() -> AuditEvent:
+    [event] = AuditEvent.objects.filter(action=AuditAction.DOWNLOAD_REFUSED)
+    return event
+
+
+def test_links_last_24_hours_by_default():
+    from portal import settings as portal_settings
+
+    assert portal_settings.DELIVERY_LINK_MAX_AGE_SECONDS == 24 * 3600
+
+
 def test_an_expired_link_is_refused_with_a_page_that_says_so(sent_to_bob, client, monkeypatch):
     file = ReportFile.objects.filter(run_id=sent_to_bob.run_id).first()
     token = _token_made_an_hour_ago(monkeypatch, sent_to_bob, file)
 
-    response = client.get(reverse("reports:delivery-download", args=[token]))
+    response = client.get(
+        reverse("reports:delivery-download", args=[token]), REMOTE_ADDR="203.0.113.9"
+    )
 
-    assert response.status_code == 410
+    assert response.status_code == 403
     page = response.content.decode()
     assert "This download link has expired" in page
     assert "ask the person who scheduled it to send it again" in page
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
     assert Delivery.objects.get(pk=sent_to_bob.pk).state == DeliveryState.SENT
+    event = _refusal()
+    assert event.details["reason"] == "expired"
+    assert event.details["delivery"] == sent_to_bob.pk  # a genuine token, only too old
+    assert event.details["file_id"] == file.pk
+    assert event.ip_address == "203.0.113.9"
+
+
+class SigningClock:
+    """Time travel for the signer: ``django.core.signing`` reads ``time.time()``,
+    which this moves forward by ``shift`` seconds."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.offset = 0.0
+        self._real = time.time
+        monkeypatch.setattr(signing, "time", self)
+
+    def time(self) -> float:
+        return self._real() + self.offset
+
+    def shift(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def test_a_link_expires_24_hours_after_it_was_sent(sent_to_bob, client, settings, monkeypatch):
+    settings.DELIVERY_LINK_MAX_AGE_SECONDS = 24 * 3600
+    path = _links(mail.outbox[0])["report.csv"]
+    clock = SigningClock(monkeypatch)
+
+    clock.shift(23 * 3600)
+    assert client.get(path).status_code == 200
+    clock.shift(3600 + 5)
+    response = client.get(path)
+
+    assert response.status_code == 403
+    assert "This download link has expired" in response.content.decode()
+    assert _refusal().details["reason"] == "expired"
 
 
 def test_a_changed_link_is_refused_as_not_valid(sent_to_bob, client):
@@ -207,11 +257,19 @@ def test_a_changed_link_is_refused_as_not_valid(sent_to_bob, client):
     token = path.removeprefix("/reports/d/").rstrip("/")
     changed = token[:-2] + ("xy" if token[-2:] != "xy" else "yz")
 
-    response = client.get(reverse("reports:delivery-download", args=[changed]))
+    response = client.get(
+        reverse("reports:delivery-download", args=[changed]), REMOTE_ADDR="198.51.100.4"
+    )
 
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert "This download link is not valid" in response.content.decode()
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
+    event = _refusal()
+    assert event.details["reason"] == "tampered"
+    assert event.details["via"] == "signed link"
+    assert "delivery" not in event.details  # nothing a forged token says is believed
+    assert event.ip_address == "198.51.100.4"
+    assert event.actor is None
 
 
 def test_a_link_whose_recipient_lost_the_entitlement_is_withdrawn(
@@ -222,9 +280,12 @@ def test_a_link_whose_recipient_lost_the_entitlement_is_withdrawn(
 
     response = client.get(path)
 
-    assert response.status_code == 410
+    assert response.status_code == 403
     assert "no longer entitled to every portfolio" in response.content.decode()
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT).exists()
+    event = _refusal()
+    assert event.details["reason"] == "withdrawn"
+    assert event.details["delivery"] == sent_to_bob.pk
 
 
 def test_a_link_to_a_file_of_another_run_is_withdrawn(sent_to_bob, client, bob, occurrence):
@@ -235,5 +296,6 @@ def test_a_link_to_a_file_of_another_run_is_withdrawn(sent_to_bob, client, bob, 
 
     response = client.get(reverse("reports:delivery-download", args=[token]))
 
-    assert response.status_code == 410
+    assert response.status_code == 403
     assert "no longer the one that was delivered" in response.content.decode()
+    assert _refusal().details["reason"] == "withdrawn"

@@ -13,7 +13,6 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portal.models import AuditAction, AuditEvent, Role
@@ -25,6 +24,7 @@ from reports.models import (
     Schedule,
     ScheduleOccurrence,
 )
+from tests.api_tokens import token_header
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,9 +211,8 @@ def test_a_malformed_body_is_a_400_before_the_service(alice, schedule_template):
 def test_the_api_needs_a_login_and_takes_a_token(alice, pack):
     assert api().get("/api/schedules/").status_code in (401, 403)
 
-    token = Token.objects.create(user=alice)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(**token_header(alice))
     response = client.get("/api/schedules/")
 
     assert response.status_code == 200
