@@ -200,7 +200,9 @@ class XLSXRenderer(TabularRenderer):
         elif column.type == "boolean":
             sheet.write_boolean(row, index, bool(value))
         elif column.type == "datetime":
-            sheet.write_datetime(row, index, _local(value).replace(tzinfo=None), formats["datetime"])
+            sheet.write_datetime(
+                row, index, _local(value).replace(tzinfo=None), formats["datetime"]
+            )
         elif column.type == "date":
             sheet.write_datetime(row, index, value, formats["date"])
         else:

@@ -37,7 +37,7 @@ import base64
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,8 @@ from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -63,6 +63,7 @@ from portal.api_renderers import (
     TabularRenderer,
     XLSXRenderer,
 )
+from portal.authenticated import AuthenticatedRequest
 from portal.export_policy import export_refusal
 from portal.exports import SHA256_HEADER, bytes_sha256, file_sha256
 from portal.models import AuditAction
@@ -105,24 +106,27 @@ def tabular_responses(json_response: Any) -> dict[Any, Any]:
 
 
 class TabularContentNegotiation(DefaultContentNegotiation):
-    """DRF's negotiation, with a 400 naming ``format`` (not DRF's 404) for an
-    unknown ``?format=``."""
+    """DRF's negotiation by ``Accept``, except that ``?format=`` wins whatever
+    ``Accept`` says, and an unknown one is a 400 naming ``format`` (not DRF's 404)."""
 
     def select_renderer(self, request, renderers, format_suffix=None):
         requested = format_suffix or request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
-        if requested and requested not in {renderer.format for renderer in renderers}:
-            raise ValidationError(
-                {"format": f"must be one of {', '.join(FORMATS)}; got {requested!r}"}
-            )
-        return super().select_renderer(request, renderers, format_suffix)
+        if not requested:
+            return super().select_renderer(request, renderers, format_suffix)
+        for renderer in renderers:
+            if renderer.format == requested:
+                # The parameter wins over Accept (DRF would answer 406 to a
+                # client that sends Accept: text/csv with ?format=json).
+                return renderer, renderer.media_type
+        raise ValidationError({"format": f"must be one of {', '.join(FORMATS)}; got {requested!r}"})
 
 
 class TabularApiMixin:
     """Put first in a tabular API view's bases: JSON, the browsable API and the
     file renderers; errors answered JSON whatever format was asked for."""
 
-    renderer_classes = TABULAR_RENDERERS
-    content_negotiation_class = TabularContentNegotiation
+    renderer_classes: Sequence[type[BaseRenderer]] = TABULAR_RENDERERS
+    content_negotiation_class: type[BaseContentNegotiation] = TabularContentNegotiation
 
     def finalize_response(self, request, response, *args, **kwargs):
         if (
@@ -132,7 +136,7 @@ class TabularApiMixin:
         ):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def wants_file(request: Request) -> bool:
@@ -164,7 +168,7 @@ def _checksum_headers(response: HttpResponseBase, sha256: str) -> None:
 
 def tabular_file_response(
     *,
-    request: Request,
+    request: AuthenticatedRequest,
     table: Table,
     data: str,
     file_stem: str,
@@ -177,19 +181,25 @@ def tabular_file_response(
     refused by the export policy, or sent and audited (``action``) as ``data`` of
     ``target`` / ``portfolio`` with ``details`` (the filters that shaped it)."""
     renderer = request.accepted_renderer
-    assert isinstance(renderer, TabularRenderer)
+    if not isinstance(renderer, TabularRenderer):
+        raise TypeError("tabular_file_response needs a file format: check wants_file first")
     file_format = renderer.file_format
     origin = RequestOrigin.of(request)
-    about = {"target": target, "portfolio": portfolio, "origin": origin}
     context = {**(details or {}), "data": data, "format": file_format}
-    refusal = export_refusal(user=request.user, file_format=file_format)
-    if refusal is not None:
+
+    def audited(event_action: AuditAction, event: dict[str, Any]) -> None:
         audit_record(
             actor=request.user,
-            action=AuditAction.DOWNLOAD_REFUSED,
-            details={**context, "reason": refusal},
-            **about,
+            action=event_action,
+            target=target,
+            portfolio=portfolio,
+            origin=origin,
+            details=event,
         )
+
+    refusal = export_refusal(user=request.user, file_format=file_format)
+    if refusal is not None:
+        audited(AuditAction.DOWNLOAD_REFUSED, {**context, "reason": refusal})
         return Response({"detail": refusal}, status=403)
     rows = _row_count(table.rows)
     if file_format == "xlsx" and rows > XLSX_MAX_ROWS:
@@ -208,7 +218,7 @@ def tabular_file_response(
         event = {**context, "size": size, "sha256": sha256, "rows": rows, "streamed": streamed}
         if not completed:
             event["completed"] = False
-        audit_record(actor=request.user, action=action, details=event, **about)
+        audited(action, event)
 
     response: HttpResponseBase
     if isinstance(renderer, CSVRenderer) and rows > _stream_rows():
@@ -229,7 +239,10 @@ def tabular_file_response(
     return response
 
 
-def _hashed(chunks: Iterator[bytes], record) -> Iterator[bytes]:
+Recorder = Callable[..., None]
+
+
+def _hashed(chunks: Iterator[bytes], record: Recorder) -> Iterator[bytes]:
     """``chunks`` passed on while hashed; ``record`` called once at the end with
     the size and SHA-256 of what was sent (``completed`` false when cut short)."""
     digest, size, completed = hashlib.sha256(), 0, False
@@ -244,7 +257,7 @@ def _hashed(chunks: Iterator[bytes], record) -> Iterator[bytes]:
 
 
 def _from_temporary_file(
-    renderer: TabularRenderer, table: Table, content_type: str, record
+    renderer: TabularRenderer, table: Table, content_type: str, record: Recorder
 ) -> HttpResponseBase:
     handle, name = tempfile.mkstemp(suffix=f".{renderer.extension}")
     os.close(handle)

@@ -17,7 +17,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox: auth_token_set
     """A person who logs in. The role shapes navigation and defaults, never access:
     which portfolios a user sees is decided by entitlements alone (superusers see all)."""
 

@@ -102,7 +102,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         "500.html", {"areas": [area for area in portal_areas() if area["url"]]}
     )
     response = HttpResponseServerError(html)
-    setattr(response, "_csp_update", {"style-src": _inline_style_hashes(html)})
+    response._csp_update = {"style-src": _inline_style_hashes(html)}  # type: ignore[attr-defined]
     return response
 
 

@@ -32,6 +32,14 @@ def passwords_hashed_fast():
         yield
 
 
+@pytest.fixture(autouse=True)
+def api_unthrottled(settings):
+    """No API throttling unless a test sets rates: the cache (and so a throttle's
+    count) outlives a test, and the personas' ids and 127.0.0.1 recur in every one."""
+    rates = dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def audit_log_flushable():
     """Let pytest-django's flush after each ``transaction=True`` test (one TRUNCATE

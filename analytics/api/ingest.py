@@ -65,7 +65,6 @@ from analytics.services.imports.push import (
     push_batch,
 )
 from analytics.services.imports.upload import import_upload
-from portal.authenticated import AuthenticatedRequest
 from portal.api_tabular import (
     FORMAT_PARAMETER,
     Column,
@@ -75,6 +74,7 @@ from portal.api_tabular import (
     tabular_responses,
     wants_file,
 )
+from portal.authenticated import AuthenticatedRequest
 from portal.exports import download_response_audited
 from portal.origins import RequestOrigin
 from portal.services import api_read_record

@@ -70,7 +70,10 @@ def _rolling(payload: dict[str, Any]) -> Table:
         Column(key, key.replace("_", " ").capitalize(), "number") for key in figures
     ]
     rows = [
-        {"date": dt.date.fromisoformat(day), **{key: values[index] for key, values in figures.items()}}
+        {
+            "date": dt.date.fromisoformat(day),
+            **{key: values[index] for key, values in figures.items()},
+        }
         for index, day in enumerate(payload["dates"])
     ]
     return Table(columns=columns, rows=rows, sheet="Rolling")
@@ -84,8 +87,12 @@ def _calendar(payload: dict[str, Any]) -> Table:
         Column("year_return", "Year return", "number"),
     ]
     rows = [
-        {"series": name, "year": int(year), **dict(zip(MONTHS, values[:12], strict=True)),
-         "year_return": values[12]}
+        {
+            "series": name,
+            "year": int(year),
+            **dict(zip(MONTHS, values[:12], strict=True)),
+            "year_return": values[12],
+        }
         for name, years in payload.items()
         for year, values in years.items()
     ]

@@ -6,6 +6,7 @@ carries the snapshot's key and freshness (``as_of``, ``data_version``, ``stale``
 """
 
 from django.db import transaction
+from django.http import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -14,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.models import DEFAULT_RISK_WINDOWS, RISK_LIMIT_WINDOWS, RiskLimitMetric, RiskWindow
 from analytics.api.section_tables import TABLE_SECTIONS, section_table
+from analytics.models import DEFAULT_RISK_WINDOWS, RISK_LIMIT_WINDOWS, RiskLimitMetric, RiskWindow
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user, user_can_manage_portfolio
 from analytics.services import snapshots
@@ -31,6 +32,7 @@ from portal.api_tabular import (
     tabular_responses,
     wants_file,
 )
+from portal.authenticated import AuthenticatedRequest
 from portal.origins import RequestOrigin
 from portal.services import api_read_record
 
@@ -98,7 +100,7 @@ class PortfolioAnalyticsApi(APIView):
     the utilisation of its risk limits."""
 
     @extend_schema(responses=AnalyticsSummarySerializer)
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         limits = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
@@ -155,7 +157,9 @@ class PortfolioAnalyticsSectionApi(TabularApiMixin, APIView):
         ],
         responses=tabular_responses(OpenApiTypes.OBJECT),
     )
-    def get(self, request: Request, portfolio_id: int, section: str) -> Response:
+    def get(
+        self, request: AuthenticatedRequest, portfolio_id: int, section: str
+    ) -> HttpResponseBase:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         if section not in SECTIONS:
             raise ValidationError({"section": f"must be one of {', '.join(SECTIONS)}"})
@@ -268,7 +272,7 @@ class PortfolioRiskLimitsApi(APIView):
     the whole set (managers of the portfolio only)."""
 
     @extend_schema(responses=LimitUseSerializer(many=True))
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         view = selectors.portfolio_snapshot(portfolio=portfolio)
         limits = selectors.risk_limit_utilisation(portfolio=portfolio, view=view)

@@ -10,6 +10,7 @@ currency. A portfolio the caller may not see is a 404.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -31,6 +32,8 @@ from portal.api_tabular import (
 from portal.authenticated import AuthenticatedRequest
 from portal.origins import RequestOrigin
 from portal.services import api_read_record
+
+MICRO = Decimal("0.000001")
 
 
 class TradeFilterInputSerializer(serializers.Serializer):
@@ -62,7 +65,7 @@ class TradeOutputSerializer(serializers.Serializer):
     gross_value = serializers.DecimalField(max_digits=38, decimal_places=6)
     trader = serializers.CharField(source="trader_name", allow_null=True)
     strategy = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.source
     external_id = serializers.CharField()
 
 
@@ -77,7 +80,13 @@ TRADE_COLUMNS = (
     Column("price", "Price", "number"),
     Column("fees", "Fees", "number"),
     Column("currency", "Currency"),
-    Column("gross_value", "Gross value", "number"),
+    # The product's scale depends on the database (12 places on PostgreSQL): 6, as in JSON.
+    Column(
+        "gross_value",
+        "Gross value",
+        "number",
+        source=lambda trade: trade.gross_value.quantize(MICRO),
+    ),
     Column("trader", "Trader", source="trader_name"),
     Column("strategy", "Strategy"),
     Column("source", "Source"),

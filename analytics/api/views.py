@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -20,6 +21,7 @@ from portal.api_tabular import (
     tabular_responses,
     wants_file,
 )
+from portal.authenticated import AuthenticatedRequest
 from portal.origins import RequestOrigin
 from portal.services import api_read_record
 
@@ -108,7 +110,7 @@ class PortfolioHoldingsApi(TabularApiMixin, APIView):
         ],
         responses=tabular_responses(HoldingsOutputSerializer),
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> HttpResponseBase:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         params = AsOfInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -174,7 +176,7 @@ class PortfolioValuesApi(TabularApiMixin, APIView):
         ],
         responses=tabular_responses(ValuePointSerializer(many=True)),
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> HttpResponseBase:
         portfolio = portfolio_get_for_user(user=request.user, portfolio_id=portfolio_id)
         params = RangeInputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)

@@ -111,8 +111,9 @@ class AlertFilterSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=["", *Severity.values], required=False)
     rule = serializers.IntegerField(required=False)
     portfolio = serializers.IntegerField(required=False)
-    min_age_days = serializers.IntegerField(required=False, min_value=0)
-    max_age_days = serializers.IntegerField(required=False, min_value=0)
+    # At most a century: an older date is out of range (400 here rather than a 500).
+    min_age_days = serializers.IntegerField(required=False, min_value=0, max_value=36_500)
+    max_age_days = serializers.IntegerField(required=False, min_value=0, max_value=36_500)
 
 
 ALERT_COLUMNS = (

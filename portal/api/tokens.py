@@ -121,7 +121,10 @@ class ApiTokenListCreateApi(ListAPIView):
 
     @extend_schema(
         request=ApiTokenInputSerializer,
-        responses={201: ApiTokenCreatedSerializer},
+        responses={
+            201: ApiTokenCreatedSerializer,
+            400: OpenApiResponse(description="A field is wrong: the body names it."),
+        },
         description="Make a token; the response's `token` is the secret, shown only now.",
     )
     def post(self, request: AuthenticatedRequest) -> Response:

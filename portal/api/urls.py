@@ -8,7 +8,11 @@ they are included by dotted path, so this router imports no app module.
 
 from django.urls import include, path
 
-from portal.api import audit, tokens
+from portal.api import (
+    audit,
+    schema_hooks,  # noqa: F401 (registers the token scheme for /api/schema/)
+    tokens,
+)
 
 urlpatterns = [
     path("", include("analytics.api.urls")),

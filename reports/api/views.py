@@ -40,6 +40,7 @@ from reports.file_exports import (
     watermark_asked,
 )
 from reports.models import ReportTemplate, ReportTemplateVersion
+from reports.renderers.base import CONTENT_TYPES
 from reports.renderers.html import document_html
 from reports.services import runs as run_services
 from reports.services import shares as share_services
@@ -165,7 +166,7 @@ class TemplateDetailApi(APIView):
             # A partial parameters or layout object changes only the keys it names.
             latest = version_latest(found)
             for name in ("parameters", "layout"):
-                if name in request.data:
+                if isinstance(fields.get(name), dict):
                     fields[name] = {**getattr(latest, name), **fields[name]}
         try:
             template_services.report_template_update(
@@ -442,9 +443,13 @@ class RunFileApi(APIView):
     @extend_schema(
         parameters=[WATERMARK_PARAMETER],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
-                response=OpenApiTypes.BINARY, description="The file, as an attachment."
-            ),
+            # The file's own content type (a run's csv is a zip when it has several tables).
+            **{
+                (200, content_type.split(";")[0]): OpenApiResponse(
+                    response=OpenApiTypes.BINARY, description="The file, as an attachment."
+                )
+                for content_type in CONTENT_TYPES.values()
+            },
             403: OpenApiResponse(description="The export policy forbids this file."),
         },
     )

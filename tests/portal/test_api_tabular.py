@@ -15,10 +15,12 @@ from decimal import Decimal
 import openpyxl
 import pyarrow.parquet as pq
 import pytest
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from analytics.api.section_tables import section_table
 from analytics.models import (
     DERIVED_SOURCE,
     AnalyticsSnapshot,
@@ -47,16 +49,18 @@ def api(user) -> APIClient:
 
 def body(response) -> bytes:
     if isinstance(response, StreamingHttpResponse):
-        return b"".join(response.streaming_content)
+        return b"".join(response.streaming_content)  # type: ignore[arg-type]
     return response.getvalue()
 
 
-def csv_rows(response) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(body(response).decode("utf-8"))))
+def csv_rows(response, content: bytes | None = None) -> list[dict]:
+    content = body(response) if content is None else content
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
 
 
-def xlsx_rows(response) -> list[tuple]:
-    sheet = openpyxl.load_workbook(io.BytesIO(body(response)), read_only=True).active
+def xlsx_rows(response, content: bytes | None = None) -> list[tuple]:
+    content = body(response) if content is None else content
+    sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).active
     return list(sheet.iter_rows(values_only=True))
 
 
@@ -163,11 +167,12 @@ def test_holdings_as_xlsx_have_real_numbers_dates_and_neutral_text(bob, holdings
     response = api(bob).get(holdings_url(holdings), {"format": "xlsx"})
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX
-    assert response["X-Content-SHA256"] == hashlib.sha256(body(response)).hexdigest()
-    header, acme, beta = xlsx_rows(response)
+    content = body(response)  # a file response is read once
+    assert response["X-Content-SHA256"] == hashlib.sha256(content).hexdigest()
+    header, acme, beta = xlsx_rows(response, content)
     assert header[:3] == ("As of", "Identifier", "Name")
     assert acme == (
-        dt.datetime(2024, 3, 28),
+        dt.datetime(2024, 3, 28),  # noqa: DTZ001  (Excel has no time zones)
         "ACME",
         "'" + EVIL,
         "Energy",
@@ -236,7 +241,9 @@ def test_the_export_policy_refuses_a_format_with_403_and_an_audit_event(bob, des
     ExportRestriction.objects.create(team=desk, file_format="xlsx")
     response = api(bob).get(holdings_url(holdings), {"format": "xlsx"})
     assert response.status_code == 403
-    assert response.json() == {"detail": "Members of the team Equity desk may not export Excel files."}
+    assert response.json() == {
+        "detail": "Members of the team Equity desk may not export Excel files."
+    }
     (refused,) = file_events(AuditAction.DOWNLOAD_REFUSED)
     assert refused.portfolio_id == holdings.pk
     assert refused.details["format"] == "xlsx"
@@ -256,8 +263,19 @@ def test_values_as_csv_are_one_row_per_date(bob, growth):
     hold(growth, "BETA", name="Beta", quantity="2", price="5", date=AS_OF)
     response = api(bob).get(f"/api/portfolios/{growth.pk}/values/", {"format": "csv"})
     assert csv_rows(response) == [
-        {"date": "2024-03-27", "net_assets_base": "125.00", "holdings": "1", "missing_base_values": "0"},
-        {"date": "2024-03-28", "net_assets_base": "140.00", "holdings": "2", "missing_base_values": "0"},
+        # The sum exactly as stored (6 decimals), where JSON rounds to cents.
+        {
+            "date": "2024-03-27",
+            "net_assets_base": "125.000000",
+            "holdings": "1",
+            "missing_base_values": "0",
+        },
+        {
+            "date": "2024-03-28",
+            "net_assets_base": "140.000000",
+            "holdings": "2",
+            "missing_base_values": "0",
+        },
     ]
 
 
@@ -287,6 +305,7 @@ def alerts(growth, hidden):
         "first_utilisation": 1.2,
         "last_utilisation": 1.2,
         "peak_utilisation": float("inf"),
+        "active": True,
     }
     mine = Alert.objects.create(
         rule=rule, portfolio=growth, severity="breach", opened_on=dt.date(2024, 3, 4), **fields
@@ -314,7 +333,7 @@ def test_alerts_as_xlsx_write_an_infinite_utilisation_as_text(bob, alerts):
     by_label = dict(zip(header, row, strict=True))
     assert by_label["Last utilisation"] == 1.2
     assert by_label["Peak utilisation"] == "inf"
-    assert by_label["Opened on"] == dt.datetime(2024, 3, 4)
+    assert by_label["Opened on"] == dt.datetime(2024, 3, 4)  # noqa: DTZ001  (Excel: no zones)
 
 
 def test_alerts_json_stays_paged(bob, alerts):
@@ -398,3 +417,49 @@ def test_a_section_that_is_not_a_table_is_a_400_as_a_file(bob, growth, snapshot)
     assert response.status_code == 400
     assert "format" in response.json()
     assert api(bob).get(f"/api/portfolios/{growth.pk}/analytics/metrics/").status_code == 200
+
+
+@override_settings(API_STREAM_ROWS=1)
+def test_a_stream_cut_short_is_audited_as_incomplete(bob, growth, monkeypatch):
+    monkeypatch.setattr("portal.api_renderers.CSV_CHUNK_ROWS", 1)
+    for day in (2, 3):
+        TradeFactory(portfolio=growth, trade_date=dt.date(2024, 1, day))
+    response = api(bob).get(f"/api/portfolios/{growth.pk}/trades/", {"format": "csv"})
+    first = next(iter(response.streaming_content))  # the header and the first trade
+    # The client went away: the server closes the response. (Keep the test's
+    # database connection, in its test transaction, open through request_finished.)
+    monkeypatch.setattr(connection, "close_if_unusable_or_obsolete", lambda: None)
+    response.close()
+    (event,) = file_events()
+    assert event.details["completed"] is False
+    assert event.details["size"] == len(first)
+    assert event.details["sha256"] == hashlib.sha256(first).hexdigest()
+
+
+def test_rolling_and_calendar_sections_are_tables():
+    rolling = section_table(
+        "rolling",
+        {
+            "dates": ["2024-03-27", "2024-03-28"],
+            "windows": {"63": {"volatility": [0.2, 0.21], "sharpe": [None, 1.5]}},
+        },
+    )
+    assert rolling is not None
+    assert [column.key for column in rolling.columns] == ["date", "volatility_63", "sharpe_63"]
+    assert list(rolling.rows) == [
+        {"date": dt.date(2024, 3, 27), "volatility_63": 0.2, "sharpe_63": None},
+        {"date": AS_OF, "volatility_63": 0.21, "sharpe_63": 1.5},
+    ]
+    months = [0.01 * n for n in range(1, 13)]
+    calendar = section_table("calendar", {"portfolio": {"2023": [*months, 0.9]}})
+    assert calendar is not None
+    (row,) = calendar.rows
+    assert (row["series"], row["year"], row["jan"], row["dec"], row["year_return"]) == (
+        "portfolio",
+        2023,
+        0.01,
+        0.12,
+        0.9,
+    )
+    assert section_table("series", {"available": False, "reason": "no data"}) is None
+    assert section_table("metrics", {"windows": {}}) is None

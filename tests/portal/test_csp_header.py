@@ -175,9 +175,7 @@ def test_no_template_runs_inline_script():
 
 def test_no_portal_page_sets_inline_styles():
     styled = {
-        name
-        for name, text in templates()
-        if STYLE_ATTRIBUTE.search(text) or "<style" in text
+        name for name, text in templates() if STYLE_ATTRIBUTE.search(text) or "<style" in text
     }
     # 500.html: its <style> is allowed by hash (see the 500 test above).
     assert styled == NOT_SERVED_UNDER_THE_POLICY | STANDALONE_ONLY | {"500.html"}

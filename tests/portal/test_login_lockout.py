@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.cache import cache
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from portal.lockouts import lockout_response
 from portal.models import AuditAction, AuditEvent
@@ -144,3 +146,24 @@ def test_an_api_path_gets_the_lockout_as_json():
     assert response["Content-Type"] == "application/json"
     assert response["Retry-After"] == "3600"
     assert "locked for 60 minutes" in json.loads(response.content)["detail"]
+
+
+def test_the_token_endpoint_is_locked_after_five_failures_too(alice):
+    cache.clear()  # the endpoint's own throttle counts per address in the cache
+    client = APIClient(REMOTE_ADDR=ATTACKER)
+
+    def token(password):
+        return client.post(
+            reverse("api-token"), {"username": "alice", "password": password}, format="json"
+        )
+
+    statuses = [token(f"guess-{n}").status_code for n in range(6)]
+
+    assert statuses == [400] * 4 + [429] * 2
+    refused = token(PASSWORD)
+    assert refused.status_code == 429
+    assert "token" not in refused.json()
+    assert "Too many failed logins" in refused.json()["detail"]
+    assert refused["Retry-After"] == "3600"
+    assert AccessAttempt.objects.get(username="alice").path_info == reverse("api-token")
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_LOCKED_OUT).count() == 3

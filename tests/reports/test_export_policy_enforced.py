@@ -215,3 +215,39 @@ def test_a_signed_link_is_refused_when_the_policy_now_forbids_its_file(
     assert event.actor == bob
     assert event.details["reason"] == "policy"
     assert event.details["delivery"] == delivery.pk
+
+
+# --- the admin ------------------------------------------------------------------
+
+
+def test_the_admin_keeps_the_rules_checks_the_report_kind_and_audits_changes(client, desk):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(root)
+    add = reverse("admin:portal_exportrestriction_add")
+
+    unknown = client.post(add, {"team": desk.pk, "report_kind": "no_such_block"})
+    nothing = client.post(add, {"team": desk.pk})
+    created = client.post(add, {"team": desk.pk, "role": "trader", "file_format": "xlsx"})
+
+    assert unknown.status_code == nothing.status_code == 200  # the form again, with errors
+    assert "no_such_block is not one of the available choices" in unknown.content.decode()
+    assert "Choose a format, a report kind, or both." in nothing.content.decode()
+    assert created.status_code == 302
+    rule = ExportRestriction.objects.get()
+    assert (rule.team, rule.role, rule.file_format, rule.report_kind) == (
+        desk,
+        "trader",
+        "xlsx",
+        "",
+    )
+    [event] = AuditEvent.objects.filter(action=AuditAction.EXPORT_POLICY_CHANGED)
+    assert event.actor == root
+    assert event.details["change"] == "created"
+
+    client.post(reverse("admin:portal_exportrestriction_delete", args=[rule.pk]), {"post": "yes"})
+
+    assert not ExportRestriction.objects.exists()
+    assert [
+        e.details["change"]
+        for e in AuditEvent.objects.filter(action=AuditAction.EXPORT_POLICY_CHANGED).order_by("id")
+    ] == ["created", "deleted"]

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -27,6 +27,8 @@ from analytics.models import (
     AnalyticsSnapshot,
     DataQualityFinding,
     ImportRun,
+    Instrument,
+    Portfolio,
     PortfolioDataStatus,
     PositionSnapshot,
     RiskLimit,
@@ -74,16 +76,18 @@ class World:
 
 def world_build() -> World:
     """Create the world (see the module) and return it."""
-    alice = UserFactory(username="idor_alice", role=Role.PORTFOLIO_MANAGER)
-    bob = UserFactory(username="idor_bob", role=Role.PORTFOLIO_MANAGER)
-    carol = UserFactory(username="idor_carol", role=Role.PORTFOLIO_MANAGER)
+    alice = cast(User, UserFactory(username="idor_alice", role=Role.PORTFOLIO_MANAGER))
+    bob = cast(User, UserFactory(username="idor_bob", role=Role.PORTFOLIO_MANAGER))
+    carol = cast(User, UserFactory(username="idor_carol", role=Role.PORTFOLIO_MANAGER))
     world = World(alice=alice, bob=bob, carol=carol)
     put = world.objects.__setitem__
 
-    portfolio = PortfolioFactory(code="PFALICE", name="Zephyr Secret Fund", owner=alice)
+    portfolio = cast(
+        Portfolio, PortfolioFactory(code="PFALICE", name="Zephyr Secret Fund", owner=alice)
+    )
     put("portfolio", portfolio)
     put("bobs_portfolio", PortfolioFactory(code="BOBOWN", name="Bob's own fund", owner=bob))
-    instrument = InstrumentFactory(identifier="IDORX", name="Idor Widgets")
+    instrument = cast(Instrument, InstrumentFactory(identifier="IDORX", name="Idor Widgets"))
     put("instrument", instrument)
     put("trade", TradeFactory(portfolio=portfolio, instrument=instrument, external_id="ZT-1"))
     put("cash_flow", CashFlowFactory(portfolio=portfolio, external_id="ZF-1"))
@@ -262,7 +266,7 @@ def world_build() -> World:
     return world
 
 
-def _import_run(alice: User, portfolio) -> ImportRun:
+def _import_run(alice: User, portfolio: Portfolio) -> ImportRun:
     run = ImportRun.objects.create(
         kind="trades",
         origin="upload",
@@ -301,4 +305,3 @@ def _run_with_file(alice: User, template: ReportTemplate) -> ReportRun:
     )
     run.refresh_from_db()
     return run
-
