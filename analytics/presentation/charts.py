@@ -3,8 +3,9 @@
 ``static/js/charts.js`` draws every ``<div id="{id}-chart">`` from the JSON in the
 ``<script id="{id}-figure">`` beside it; a :class:`Chart` carries what both need. A
 page with charts includes ``templates/_chart_scripts.html`` once in its head: the
-vendored plotly.js cartesian bundle (scatter, bar and heatmap traces among others;
-the version the Python ``plotly`` package expects) and ``charts.js``, both deferred.
+vendored plotly.js strict bundle (every trace type, no eval, so the
+Content-Security-Policy needs no 'unsafe-eval'; the version the Python ``plotly``
+package expects) and ``charts.js``, both deferred.
 """
 
 import json

@@ -123,9 +123,13 @@ def test_portfolio_manager_works_with_their_dashboard(demo, browser, live_server
     count = page.locator(".dashboard-widget").count()
     page.select_option("#add-kind", "rolling")
     page.click("#add-widget")
-    page.wait_for_function(f"document.querySelectorAll('.dashboard-widget').length === {count + 1}")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.dashboard-widget').length === {count + 1}"
+    )
     added = page.locator(".dashboard-widget[data-kind=rolling]")
-    page.wait_for_function("document.getElementById('dashboard-grid').dataset.saved === 'saved'")
+    page.wait_for_function(
+        "() => document.getElementById('dashboard-grid').dataset.saved === 'saved'"
+    )
     assert added.get_attribute("gs-x") in (None, "0")
     added.scroll_into_view_if_needed()
     head = added.locator(".widget-head").bounding_box()
@@ -137,10 +141,12 @@ def test_portfolio_manager_works_with_their_dashboard(demo, browser, live_server
         page.mouse.move(start_x + grid["width"] / 2 * step / 20, start_y)
     page.mouse.up()
     page.wait_for_function(
-        "document.querySelector('.dashboard-widget[data-kind=rolling]')"
+        "() => document.querySelector('.dashboard-widget[data-kind=rolling]')"
         ".getAttribute('gs-x') === '6'"
     )
-    page.wait_for_function("document.getElementById('dashboard-grid').dataset.saved === 'saved'")
+    page.wait_for_function(
+        "() => document.getElementById('dashboard-grid').dataset.saved === 'saved'"
+    )
     widget_id = added.get_attribute("data-widget")
 
     # A reload keeps the layout (and the filters, which live in the address).
