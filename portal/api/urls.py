@@ -10,6 +10,7 @@ from django.urls import include, path
 
 from portal.api import (
     audit,
+    inbox,
     schema_hooks,  # noqa: F401 (registers the token scheme for /api/schema/)
     tokens,
 )
@@ -21,6 +22,8 @@ urlpatterns = [
     path("", include("reports.api.schedule_urls")),
     path("dashboards/", include("dashboards.api.urls")),
     path("audit-events/", audit.AuditEventListApi.as_view(), name="api-audit-event-list"),
+    path("inbox/", inbox.InboxListApi.as_view(), name="api-inbox"),
+    path("inbox/read/", inbox.InboxReadApi.as_view(), name="api-inbox-read"),
     path("token/", tokens.ApiTokenLoginApi.as_view(), name="api-token"),
     path("tokens/", tokens.ApiTokenListCreateApi.as_view(), name="api-token-list"),
     path("tokens/<str:token_key>/", tokens.ApiTokenDetailApi.as_view(), name="api-token-detail"),
