@@ -417,6 +417,7 @@ SPECTACULAR_SETTINGS = {
     # here, else the schema would name them by a hash and warn.
     "ENUM_NAME_OVERRIDES": {
         "RuleScopeEnum": "compliance.models.RuleScope.values",
+        "AccessLevelEnum": "portal.models.AccessLevel",
         "ReportScopeEnum": "reports.definition.SCOPES",
         "ReportShareLevelEnum": "reports.models.ShareLevel",
         "DashboardShareLevelEnum": "dashboards.models.ShareLevel",

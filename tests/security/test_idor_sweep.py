@@ -156,6 +156,7 @@ def path_values(world: World) -> dict[str, list[str]]:
         "finding_id": [str(w["finding"].pk)],
         "limit_id": [str(w["risk_limit"].pk)],
         "trade_id": [str(w["trade"].pk)],
+        "entitlement_id": [str(w["entitlement"].pk)],
     }
 
 

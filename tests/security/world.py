@@ -37,7 +37,8 @@ from analytics.models import (
 from compliance.models import Alert, Notification, Rule, RuleScope
 from dashboards import services as dashboard_services
 from portal.channels.inbox import inbox_send
-from portal.models import ApiToken, ApiTokenScope, Role, User
+from portal.models import AccessLevel, ApiToken, ApiTokenScope, Role, User
+from portal.services import entitlement_grant
 from reports.delivery_links import delivery_link_token
 from reports.models import (
     Delivery,
@@ -86,6 +87,11 @@ def world_build() -> World:
         Portfolio, PortfolioFactory(code="PFALICE", name="Zephyr Secret Fund", owner=alice)
     )
     put("portfolio", portfolio)
+    # Who may see it: the admin-only entitlements API names this one.
+    put(
+        "entitlement",
+        entitlement_grant(actor=None, portfolio=portfolio, user=carol, level=AccessLevel.VIEW),
+    )
     put("bobs_portfolio", PortfolioFactory(code="BOBOWN", name="Bob's own fund", owner=bob))
     instrument = cast(Instrument, InstrumentFactory(identifier="IDORX", name="Idor Widgets"))
     put("instrument", instrument)
