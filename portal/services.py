@@ -100,19 +100,25 @@ def entitlement_revoke(
 def api_read_record(
     *,
     actor: User,
-    portfolio: models.Model,
+    portfolio: models.Model | int | None,
     data: str,
     origin: RequestOrigin | None = None,
     details: dict[str, Any] | None = None,
+    target: models.Model | None = None,
 ) -> AuditEvent:
     """Record one API data pull: ``actor`` read ``data`` (what was read, e.g.
     ``"holdings"`` or ``"analytics.metrics"``) of ``portfolio`` (an
-    ``analytics.Portfolio``). ``details`` adds the parameters that shaped the
-    answer (an ``as_of`` date, a window); ``data`` is always among them."""
+    ``analytics.Portfolio`` or its id; None for a list across the portfolios the
+    actor may see). ``target`` is the object read when it is not the portfolio (a
+    widget). ``details`` adds the parameters that shaped the answer (an ``as_of``
+    date, a window, filters, a row count); ``data`` is always among them."""
+    if target is None and isinstance(portfolio, models.Model):
+        target = portfolio
     return audit_record(
         actor=actor,
         action=AuditAction.API_READ,
-        target=portfolio,
+        target=target,
         origin=origin,
         details={**(details or {}), "data": data},
+        portfolio=portfolio,
     )

@@ -495,4 +495,12 @@ class FindingListApi(TabularApiMixin, APIView):
                 portfolio=data.get("portfolio"),
                 details={key: str(value) for key, value in data.items()},
             )
-        return Response(FindingOutputSerializer(findings[:1000], many=True).data)
+        rows = FindingOutputSerializer(findings[:1000], many=True).data
+        api_read_record(
+            actor=request.user,
+            portfolio=data.get("portfolio"),
+            data="data_quality.findings",
+            origin=RequestOrigin.of(request),
+            details={**{key: str(value) for key, value in data.items()}, "rows": len(rows)},
+        )
+        return Response(rows)

@@ -33,6 +33,7 @@ from portal.api_tabular import (
 from portal.authenticated import AuthenticatedRequest
 from portal.models import Team, User
 from portal.origins import RequestOrigin
+from portal.services import api_read_record
 from portal.sorting import SortError, rows_sorted, sort_parse
 
 
@@ -165,7 +166,20 @@ class AlertListApi(TabularApiMixin, ListAPIView):
                 portfolio=int(filters["portfolio"]) if "portfolio" in filters else None,
                 details=filters,
             )
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        api_read_record(
+            actor=request.user,
+            portfolio=self._portfolio_filter,
+            data="compliance.alerts",
+            origin=RequestOrigin.of(request),
+            details={**request.query_params.dict(), "rows": response.data["count"]},
+        )
+        return response
+
+    @property
+    def _portfolio_filter(self) -> int | None:
+        portfolio = self.request.query_params.get("portfolio", "")
+        return int(portfolio) if portfolio.isdigit() else None
 
     def get_queryset(self):
         filters = AlertFilterSerializer(data=self.request.query_params)

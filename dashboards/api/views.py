@@ -25,6 +25,7 @@ from dashboards.widgets import CATALOG, kinds_for
 from portal.authenticated import AuthenticatedRequest
 from portal.models import Team
 from portal.origins import RequestOrigin
+from portal.services import api_read_record
 
 FILTER_PARAMETERS = [
     OpenApiParameter(
@@ -355,10 +356,22 @@ class WidgetDataView(APIView):
             user=request.user, dashboard_id=dashboard_id, widget_id=widget_id
         )
         data = selectors.widget_data(user=request.user, widget=widget, filters=filters)
+        not_modified = _conditional(request, data.etag)
+        if not_modified:
+            return not_modified
+        if request.auth is not None:
+            # Another system pulling a widget's data with an API token is an API
+            # data pull; the dashboard page's own polling (its session) is the page.
+            api_read_record(
+                actor=request.user,
+                portfolio=None,
+                data=f"dashboards.widget.{widget.kind}",
+                origin=RequestOrigin.of(request),
+                details={"dashboard": dashboard_id, **request.query_params.dict()},
+                target=widget,
+            )
         # The cached bytes are the response body as they are (no second encoding).
-        return _conditional(request, data.etag) or _cache_headers(
-            HttpResponse(data.load(), content_type="application/json"), data.etag
-        )
+        return _cache_headers(HttpResponse(data.load(), content_type="application/json"), data.etag)
 
 
 class VersionsView(APIView):

@@ -9,7 +9,9 @@ from django.urls import reverse
 from analytics.services.versions import portfolio_data_changed_mark
 from dashboards import selectors, services
 from dashboards.models import Dashboard
+from portal.models import AuditAction, AuditEvent
 from portal.services import entitlement_revoke
+from tests.api_tokens import token_header
 from tests.dashboards.conftest import hold, snapshot_for
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +286,34 @@ def test_another_users_own_addition_is_a_404_for_everyone_else(client, alice, bo
     assert client.get(url).status_code == 200
     client.force_login(alice)
     assert client.get(url).status_code == 404
+
+
+def test_a_token_pull_of_widget_data_is_audited_and_the_pages_polling_is_not(
+    client, alice, growth, board
+):
+    snapshot_for(growth)
+    url = data_url(board, "cumulative")
+    params = {"portfolio": growth.pk, "period": "SI"}
+    client.force_login(alice)
+    assert client.get(url, params).status_code == 200
+    assert not AuditEvent.objects.filter(action=AuditAction.API_READ).exists()
+
+    pulled = client.get(url, params, **token_header(alice))
+    assert pulled.status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.API_READ)
+    widget = widget_of(board, "cumulative")
+    assert (event.actor, event.target_type, event.target_id) == (
+        alice,
+        "dashboards.Widget",
+        str(widget.pk),
+    )
+    assert event.details == {
+        "data": "dashboards.widget.cumulative",
+        "dashboard": board.pk,
+        "portfolio": str(growth.pk),
+        "period": "SI",
+    }
+    # The same data again, not modified: nothing new left the portal.
+    again = client.get(url, params, HTTP_IF_NONE_MATCH=pulled["ETag"], **token_header(alice))
+    assert again.status_code == 304
+    assert AuditEvent.objects.filter(action=AuditAction.API_READ).count() == 1

@@ -180,3 +180,20 @@ def test_logins_and_failures_are_recorded(alice, client):
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).count() == 1
     client.force_login(alice)
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN, actor=alice).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/api/compliance/alerts/", "compliance.alerts"),
+        ("/api/data-quality/findings/", "data_quality.findings"),
+    ],
+)
+def test_a_list_across_portfolios_is_one_read_naming_the_portfolio_filter(bob, growth, url, data):
+    client = APIClient()
+    assert client.get(url, **token_header(bob)).status_code == 200
+    across = reads_of(bob).get()
+    assert (across.portfolio_id, across.details["data"], across.details["rows"]) == (None, data, 0)
+    assert client.get(url, {"portfolio": growth.pk}, **token_header(bob)).status_code == 200
+    narrowed = reads_of(bob).exclude(pk=across.pk).get()
+    assert (narrowed.portfolio_id, narrowed.details["portfolio"]) == (growth.pk, str(growth.pk))
