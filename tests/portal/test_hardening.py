@@ -37,7 +37,8 @@ def check_deploy(**variables: str) -> subprocess.CompletedProcess:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "PORTAL_HTTPS", "DJANGO_SETTINGS"))
+        # DJANGO_* too: the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process.
+        if not key.startswith(("SECURE_", "SESSION_", "CSRF_", "PORTAL_HTTPS", "DJANGO_"))
     }
     env.update(SECRET_KEY=secrets.token_urlsafe(50), **variables)
     return subprocess.run(
