@@ -1,14 +1,26 @@
-"""Analytics REST routes (portfolios, snapshots, imports, pushes, data quality),
-included under /api/ by the API router (``portal/api/urls.py``)."""
+"""Analytics REST routes (portfolios and who may see them, snapshots, imports,
+pushes, data quality), included under /api/ by the API router
+(``portal/api/urls.py``)."""
 
 from django.urls import path
 
+from analytics.api import entitlements as entitlement_views
 from analytics.api import ingest as ingest_views
 from analytics.api import snapshots as snapshot_views
 from analytics.api import trades as trade_views
 from analytics.api import views as analytics_views
 
 urlpatterns = [
+    path(
+        "entitlements/",
+        entitlement_views.EntitlementListCreateApi.as_view(),
+        name="api-entitlement-list",
+    ),
+    path(
+        "entitlements/<int:entitlement_id>/",
+        entitlement_views.EntitlementDetailApi.as_view(),
+        name="api-entitlement-detail",
+    ),
     path("portfolios/", analytics_views.PortfolioListApi.as_view(), name="api-portfolio-list"),
     path(
         "portfolios/<int:portfolio_id>/",

@@ -10,7 +10,6 @@ from django.urls import include, path
 
 from portal.api import (
     audit,
-    entitlements,
     inbox,
     schema_hooks,  # noqa: F401 (registers the token scheme for /api/schema/)
     tokens,
@@ -23,16 +22,6 @@ urlpatterns = [
     path("", include("reports.api.schedule_urls")),
     path("dashboards/", include("dashboards.api.urls")),
     path("audit-events/", audit.AuditEventListApi.as_view(), name="api-audit-event-list"),
-    path(
-        "entitlements/",
-        entitlements.EntitlementListCreateApi.as_view(),
-        name="api-entitlement-list",
-    ),
-    path(
-        "entitlements/<int:entitlement_id>/",
-        entitlements.EntitlementDetailApi.as_view(),
-        name="api-entitlement-detail",
-    ),
     path("inbox/", inbox.InboxListApi.as_view(), name="api-inbox"),
     path("inbox/read/", inbox.InboxReadApi.as_view(), name="api-inbox-read"),
     path("token/", tokens.ApiTokenLoginApi.as_view(), name="api-token"),
