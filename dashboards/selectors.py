@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, connections
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from analytics.models import AnalyticsSnapshot, Portfolio, SnapshotStatus
@@ -48,6 +48,7 @@ from dashboards.builtins import LANDING_ROLE
 from dashboards.models import Dashboard, DashboardLayout, ShareLevel, Widget
 from dashboards.widgets import CATALOG
 from dashboards.widgets.base import DEFAULT_PERIOD, PERIODS, WidgetRequest
+from portal.model_rows import model_columns, model_from_row, model_width
 from portal.models import User
 
 CACHE_SECONDS = 60 * 60
@@ -105,6 +106,31 @@ def dashboard_get_for_user(
     if share and not dashboard_can_share(user=user, dashboard=dashboard):
         raise PermissionDenied("Only the dashboard's owner may share it.")
     return dashboard
+
+
+def _dashboard_access_sql() -> str:
+    quote = connection.ops.quote_name
+    # Identifiers from the model's meta only; the id is a parameter.
+    return (
+        f"SELECT is_builtin, owner_id FROM {quote(Dashboard._meta.db_table)}"  # noqa: S608
+        " WHERE id = %s"
+    )
+
+
+def dashboard_check_open(*, user: User, dashboard_id: int) -> None:
+    """404 unless ``user`` may open the dashboard: :func:`dashboard_get_for_user`
+    for a caller that needs no row (the data-version poll of every open
+    dashboard), reading only the two columns the rule needs, in a query written
+    out (the ORM's building of it cost more than running it)."""
+    with connections[Dashboard.objects.db].cursor() as cursor:
+        cursor.execute(_dashboard_access_sql(), [dashboard_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such dashboard.")
+    dashboard = Dashboard(pk=dashboard_id, is_builtin=bool(row[0]), owner_id=row[1])
+    dashboard._state.adding = False
+    if not dashboard_may_open(user=user, dashboard=dashboard):
+        raise Http404("No such dashboard.")
 
 
 def dashboard_landing_for(*, user: User) -> Dashboard | None:
@@ -171,17 +197,14 @@ def widget_get_for_user(*, user: User, dashboard: Dashboard, widget_id: int) -> 
 
 
 @functools.cache
-def _widget_on_dashboard_sql() -> str:
-    widget, dashboard = Widget._meta, Dashboard._meta
-    columns = ", ".join(
-        f"w.{connection.ops.quote_name(f.column)}" for f in widget.concrete_fields if f.column
-    )
+def _widget_on_dashboard_sql(using: str) -> str:
+    quote = connections[using].ops.quote_name
+    columns = model_columns(Widget, "w", using=using)
     # Identifiers from the models' meta only; the ids are parameters.
     return (
-        f"SELECT {columns}, d.is_builtin AS dashboard_is_builtin,"  # noqa: S608
-        f" d.owner_id AS dashboard_owner_id"
-        f" FROM {connection.ops.quote_name(widget.db_table)} w"
-        f" JOIN {connection.ops.quote_name(dashboard.db_table)} d ON d.id = w.dashboard_id"
+        f"SELECT {columns}, d.is_builtin, d.owner_id"  # noqa: S608
+        f" FROM {quote(Widget._meta.db_table)} w"
+        f" JOIN {quote(Dashboard._meta.db_table)} d ON d.id = w.dashboard_id"
         " WHERE w.id = %s AND w.dashboard_id = %s"
     )
 
@@ -194,16 +217,16 @@ def widget_get_for_user_on(*, user: User, dashboard_id: int, widget_id: int) -> 
     addition or a kind the user may not use."""
     # One primary-key join written out: the ORM's building of the same query cost
     # more than the rest of a warm request.
-    found = list(Widget.objects.raw(_widget_on_dashboard_sql(), [widget_id, dashboard_id]))
-    widget = found[0] if found else None
-    if widget is None:
+    using = Widget.objects.db
+    with connections[using].cursor() as cursor:
+        cursor.execute(_widget_on_dashboard_sql(using), [widget_id, dashboard_id])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("No such dashboard.")
+    widget = model_from_row(Widget, row[: model_width(Widget)], using=using)
     # The two columns of the dashboard that the rule reads, not the whole row.
-    dashboard = Dashboard(
-        pk=widget.dashboard_id,
-        is_builtin=getattr(widget, "dashboard_is_builtin"),  # noqa: B009 - a raw() column
-        owner_id=getattr(widget, "dashboard_owner_id"),  # noqa: B009 - a raw() column
-    )
+    is_builtin, owner_id = row[model_width(Widget) :]
+    dashboard = Dashboard(pk=dashboard_id, is_builtin=bool(is_builtin), owner_id=owner_id)
     dashboard._state.adding = False
     if not dashboard_may_open(user=user, dashboard=dashboard):
         raise Http404("No such dashboard.")
@@ -351,17 +374,41 @@ def chosen_of(entitled: Sequence[EntitledPortfolio], filters: Filters) -> list[E
 # Versions: what the live updates compare
 
 
+ACTIVE_ALERT_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED)
+
+
+@functools.lru_cache(maxsize=64)
+def _compliance_version_sql(portfolios: int) -> str:
+    quote = connection.ops.quote_name
+    ids = ", ".join(["%s"] * portfolios)
+    states = ", ".join(["%s"] * len(ACTIVE_ALERT_STATES))
+    # Identifiers from the models' meta only; ids and states are parameters.
+    return (
+        f"SELECT (SELECT MAX(e.id) FROM {quote(Evaluation._meta.db_table)} e"  # noqa: S608
+        f" WHERE e.portfolio_id IN ({ids}) AND e.status = %s),"
+        f" COUNT(a.id), MAX(a.id) FROM {quote(Alert._meta.db_table)} a"
+        f" WHERE a.portfolio_id IN ({ids}) AND a.state IN ({states})"
+    )
+
+
 def compliance_version(*, portfolio_ids: Sequence[int]) -> str:
     """Changes when an evaluation of these portfolios finishes or an alert changes
-    state (the newest done evaluation and the count and newest id of active alerts)."""
-    evaluation = Evaluation.objects.filter(
-        portfolio_id__in=portfolio_ids, status=EvaluationStatus.DONE
-    ).aggregate(last=Max("id"))["last"]
-    alerts = Alert.objects.filter(
-        portfolio_id__in=portfolio_ids,
-        state__in=(AlertState.OPEN, AlertState.ACKNOWLEDGED, AlertState.SNOOZED),
-    ).aggregate(n=Count("id"), last=Max("id"))
-    return f"{evaluation or 0}.{alerts['n']}.{alerts['last'] or 0}"
+    state: ``<newest done evaluation id>.<active alerts>.<newest active alert id>``
+    (0 for none). One query, written out once per number of portfolios: every open
+    dashboard's poll runs it."""
+    if not portfolio_ids:
+        return "0.0.0"
+    ids = [int(i) for i in portfolio_ids]
+    params: list[int | str] = [
+        *ids,
+        EvaluationStatus.DONE.value,
+        *ids,
+        *(state.value for state in ACTIVE_ALERT_STATES),
+    ]
+    with connections[Alert.objects.db].cursor() as cursor:
+        cursor.execute(_compliance_version_sql(len(ids)), params)
+        evaluation, alerts, last = cursor.fetchone()
+    return f"{evaluation or 0}.{alerts}.{last or 0}"
 
 
 def operations_version() -> str:

@@ -123,6 +123,15 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
+# Sessions live in the database; with a cache every process shares (Redis), reads
+# come from the cache first (write-through, so the database stays the record). A
+# per-process cache (the embedded default's local memory) would let one process
+# keep a session another has ended, so it keeps the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if "redis" in CACHES["default"]["BACKEND"].lower()
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_USER_MODEL = "portal.User"
 # Personal API tokens: knox keeps a digest only (portal.models.ApiToken).
@@ -455,7 +464,8 @@ API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 # audit log records (portal.origins, TRUSTED_PROXIES).
 AUTHENTICATION_BACKENDS = [
     "portal.lockouts.LockoutBackend",  # django-axes' backend, see there
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with the session's user read faster (portal.session_users).
+    "portal.session_users.PortalModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
@@ -465,6 +475,9 @@ AXES_LOCKOUT_CALLABLE = "portal.lockouts.lockout_response"
 # A failure while locked out does not push the end of the lockout further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
+# Lockouts and their lifting are in the audit trail (portal.lockouts); axes' own
+# INFO line for every login stays off unless AXES_VERBOSE=true.
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
 
 # --- Proxies, HTTPS and browser hardening ---------------------------------------

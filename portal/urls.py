@@ -12,6 +12,9 @@ from portal.api_docs import ApiDocsPermission
 SWAGGER_UI_STYLE_HASH = "'sha256-wkY2X5hecQzbhnFCqvTpwrUJ1f4X8LH5WFjYUzv1wmU='"
 
 urlpatterns = [
+    # First: URLs are tried in order, and the API (every open dashboard's widgets and
+    # poll) answers most requests.
+    path("api/", include("portal.api.urls")),
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -32,7 +35,6 @@ urlpatterns = [
     path("audit/", audit_views.audit_page, name="audit"),
     path("audit/export.<str:file_format>", audit_views.audit_export, name="audit-export"),
     path("admin/", admin.site.urls),
-    path("api/", include("portal.api.urls")),
     # A login is needed unless API_DOCS_PUBLIC (portal.api_docs). Swagger UI's start-up
     # script is served from its own URL (?script), not inline, for the CSP.
     path(

@@ -381,7 +381,7 @@ class VersionsView(APIView):
         summary="Data versions of the chosen portfolios: poll it, 304 while nothing changed",
     )
     def get(self, request: AuthenticatedRequest, dashboard_id: int) -> HttpResponse:
-        selectors.dashboard_get_for_user(user=request.user, dashboard_id=dashboard_id)
+        selectors.dashboard_check_open(user=request.user, dashboard_id=dashboard_id)
         versions = selectors.dashboard_versions(user=request.user, filters=_filters(request))
         return _conditional(request, versions.etag) or _cache_headers(
             Response(versions.as_json()), versions.etag

@@ -16,11 +16,12 @@ from portal.api import (
 )
 
 urlpatterns = [
+    # First, as the busiest (every open dashboard's widget data and poll).
+    path("dashboards/", include("dashboards.api.urls")),
     path("", include("analytics.api.urls")),
     path("compliance/", include("compliance.api.urls")),
     path("reports/", include("reports.api.urls")),
     path("", include("reports.api.schedule_urls")),
-    path("dashboards/", include("dashboards.api.urls")),
     path("audit-events/", audit.AuditEventListApi.as_view(), name="api-audit-event-list"),
     path("inbox/", inbox.InboxListApi.as_view(), name="api-inbox"),
     path("inbox/read/", inbox.InboxReadApi.as_view(), name="api-inbox-read"),

@@ -26,6 +26,7 @@ from tests.reports.renderers.sample import sample_document
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = ROOT / "static" / "vendor" / "plotly-strict.min.js"
+BUNDLES = [PLOTLY, ROOT / "static" / "vendor" / "plotly-cartesian.min.js"]
 PLOTLY_CSS = ROOT / "static" / "vendor" / "plotly.css"
 
 EXPECTED = {
@@ -191,11 +192,15 @@ def test_a_report_on_a_portal_page_sets_its_accent_without_inline_style():
 # --- plotly.js: its styles come from files, not injected <style> elements ----------
 
 
-def test_the_chart_scripts_carry_what_plotly_looks_for_before_injecting_styles():
-    bundle = PLOTLY.read_text()
+@pytest.mark.parametrize("path", BUNDLES, ids=lambda path: path.name)
+def test_the_chart_scripts_carry_what_plotly_looks_for_before_injecting_styles(path):
+    bundle = path.read_text()
     # Its global rules: skipped when #plotly.js-style-global has class no-inline-styles.
-    assert 'var i="plotly.js-style-"+e,n=document.getElementById(i);' in bundle
-    assert 'n.matches(".no-inline-styles")' in bundle
+    assert re.search(
+        r'var (\w)="plotly\.js-style-"\+\w,(\w)=document\.getElementById\(\1\);'
+        r'if\(!\(\2&&\2\.matches\("\.no-inline-styles"\)\)\)',
+        bundle,
+    )
     # maplibre-gl's sheet: skipped when an element with this id exists.
     injected = re.findall(
         r'document\.getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement'
@@ -212,8 +217,9 @@ def test_the_chart_scripts_carry_what_plotly_looks_for_before_injecting_styles()
     assert f'<template id="{injected[0]}"></template>' in html
 
 
-def test_plotly_css_holds_every_rule_of_the_vendored_bundle():
-    bundle = PLOTLY.read_text()
+@pytest.mark.parametrize("path", BUNDLES, ids=lambda path: path.name)
+def test_plotly_css_holds_every_rule_of_the_vendored_bundle(path):
+    bundle = path.read_text()
     source = re.search(r'=(\{"X,X div":.*?\});for\(', bundle).group(1)
     # "selector":"declarations" (the minifier leaves a one-letter key unquoted).
     rules = re.findall(r'(?:"([^"]+)"|(\w+)):(?:\'([^\']*)\'|"([^"]*)")', source)
@@ -229,4 +235,4 @@ def test_plotly_css_holds_every_rule_of_the_vendored_bundle():
 def test_a_page_with_charts_links_plotly_css_before_the_bundle(client, alice, growth):
     client.force_login(alice)
     html = client.get(reverse("portfolio-performance", args=[growth.id])).content.decode()
-    assert html.index('id="plotly.js-style-global"') < html.index("plotly-strict.")
+    assert html.index('id="plotly.js-style-global"') < html.index("plotly-cartesian.")

@@ -1,8 +1,9 @@
 """Static files leave the portal under content-hashed names, compressed (Brotli or
 gzip, as the browser asks), with a far-future immutable cache; a page with charts
-loads the vendored plotly.js once, deferred, and that bundle (plotly.js's strict
-bundle, which needs no 'unsafe-eval') is the version the Python plotly package
-expects and draws every trace type the portal builds."""
+loads one vendored plotly.js bundle once, deferred: the cartesian bundle on the
+portfolio, alert and report pages, the strict one on dashboards (neither needs
+'unsafe-eval'). Both are the version the Python plotly package expects, and each
+draws every trace type of the pages that load it."""
 
 import ast
 import datetime as dt
@@ -24,6 +25,8 @@ from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = ROOT / "static" / "vendor" / "plotly-strict.min.js"
+CARTESIAN = ROOT / "static" / "vendor" / "plotly-cartesian.min.js"
+FIGURES = ROOT / "analytics" / "presentation" / "figures.py"
 CHARTS = ROOT / "static" / "js" / "charts.js"
 YEAR = 365 * 24 * 60 * 60
 SCRIPT = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
@@ -85,9 +88,9 @@ def chart_scripts(html: str) -> list[str]:
     return [tag for tag in SCRIPT.findall(html) if "src=" in tag]
 
 
-def assert_plotly_once_then_charts_deferred(html: str) -> None:
+def assert_plotly_once_then_charts_deferred(html: str, bundle: Path = CARTESIAN) -> None:
     scripts = chart_scripts(html)
-    plotly = hashed_url(PLOTLY, "vendor/plotly-strict.min.js")
+    plotly = hashed_url(bundle, f"vendor/{bundle.name}")
     charts = hashed_url(CHARTS, "js/charts.js")
     assert [tag for tag in scripts if "plotly" in tag] == [f'<script defer src="{plotly}">']
     assert scripts.count(f'<script defer src="{charts}">') == 1
@@ -133,27 +136,68 @@ def test_a_chart_free_page_loads_no_plotly(client, alice):
     assert not [tag for tag in chart_scripts(response.content.decode()) if "plotly" in tag]
 
 
-def test_the_vendored_bundle_is_the_plotly_js_of_the_python_package():
-    header = PLOTLY.read_text()[:200]
-    version = re.search(r"plotly\.js \(strict - minified\) v(\d+\.\d+\.\d+)", header)
+@pytest.mark.django_db
+def test_a_dashboard_loads_the_strict_bundle_once_deferred(client, alice):
+    from dashboards.selectors import dashboard_landing_for
+
+    client.force_login(alice)
+    landing = dashboard_landing_for(user=alice)
+    response = client.get(reverse("dashboards:detail", args=[landing.pk]))
+    assert response.status_code == 200
+    assert_plotly_once_then_charts_deferred(response.content.decode(), PLOTLY)
+
+
+@pytest.mark.parametrize(("bundle", "name"), [(PLOTLY, "strict"), (CARTESIAN, "cartesian")])
+def test_each_vendored_bundle_is_the_plotly_js_of_the_python_package(bundle, name):
+    header = bundle.read_text()[:200]
+    version = re.search(rf"plotly\.js \({name} - minified\) v(\d+\.\d+\.\d+)", header)
     assert version, header
     assert version.group(1) == get_plotlyjs_version()
 
 
-def trace_types_built_by_the_portal() -> set[str]:
-    """Every ``go.<Trace>(...)`` the application code calls, as plotly.js type names."""
-    types = set()
-    for package in ("portal", "analytics", "compliance", "reports", "dashboards"):
+def traces_in(tree: ast.AST) -> set[str]:
+    """The ``go.<Trace>(...)`` calls under ``tree``, as plotly.js type names."""
+    return {
+        node.func.attr.lower()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "go"
+        and node.func.attr != "Figure"
+    }
+
+
+def trace_types_built_by(*packages: str) -> set[str]:
+    """Every trace type the code of ``packages`` builds, itself or through the
+    figure library's functions it calls (followed through their own calls)."""
+    library = ast.parse(FIGURES.read_text())
+    functions = {n.name: n for n in library.body if isinstance(n, ast.FunctionDef)}
+
+    def called(tree: ast.AST) -> set[str]:
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                names.add(node.func.attr)  # figures.<function>(...)
+        return names & functions.keys()
+
+    types, seen = set(), set()
+    pending = []
+    for package in packages:
         for path in (ROOT / package).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text())):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id == "go"
-                    and node.func.attr != "Figure"
-                ):
-                    types.add(node.func.attr.lower())
+            if path == FIGURES:
+                continue
+            tree = ast.parse(path.read_text())
+            types |= traces_in(tree)
+            pending += called(tree)
+    while pending:
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            types |= traces_in(functions[name])
+            pending += called(functions[name])
     return types
 
 
@@ -161,7 +205,10 @@ def bundle_trace_types(bundle: Path) -> set[str]:
     return set(re.findall(r'name:"(\w+)",basePlotModule', bundle.read_text()))
 
 
-def test_the_bundle_draws_every_trace_type_the_portal_builds():
-    built = trace_types_built_by_the_portal()
-    assert {"scatter", "bar", "heatmap", "treemap", "indicator"} <= built
-    assert built <= bundle_trace_types(PLOTLY), built - bundle_trace_types(PLOTLY)
+def test_each_bundle_draws_every_trace_type_of_the_pages_that_load_it():
+    everything = trace_types_built_by("portal", "analytics", "compliance", "reports", "dashboards")
+    assert {"scatter", "bar", "heatmap", "treemap", "indicator"} <= everything
+    assert everything <= bundle_trace_types(PLOTLY), everything - bundle_trace_types(PLOTLY)
+    pages = trace_types_built_by("portal", "analytics", "compliance", "reports")
+    assert {"scatter", "bar", "heatmap"} <= pages
+    assert pages <= bundle_trace_types(CARTESIAN), pages - bundle_trace_types(CARTESIAN)
