@@ -34,7 +34,7 @@ from analytics.presentation.theme import MONTHS
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user
 from analytics.selectors.overview import OverviewRow, portfolio_overview
-from analytics.services.period_analysis import period_metrics, period_slice
+from analytics.services.period_analysis import period_metrics, period_risk, period_slice
 from analytics.services.snapshots import CONFIDENCE, snapshot_request
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
@@ -448,9 +448,21 @@ def portfolio_risk(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {**vars(use), "kind": tables.limit_kind(use.metric)}
         for use in selectors.risk_limit_utilisation(portfolio=portfolio, view=view)
     ]
+    # A custom range: from the chosen day to the as-of date, computed on the stored
+    # daily returns (no data is loaded).
+    start = _custom_start(request) if "start" in request.GET else None
     if view.snapshot is not None and view.section("risk_values"):
+        custom = None
+        if start is not None:
+            figures_of_range = period_risk(period_slice(view.result, start=start, end=None))
+            context["custom_start"] = start.isoformat()
+            reason = tables.unavailable_reason(figures_of_range)
+            if reason:
+                context["notices"].append(f"Custom range from {start.isoformat()}: {reason}")
+            else:
+                custom = (f"from {start.isoformat()}", figures_of_range)
         context["risk_window_columns"], context["risk_window_rows"] = tables.risk_window_table(
-            view.section("risk_values") or {}
+            view.section("risk_values") or {}, custom
         )
     context["limits_admin_url"] = (
         _limits_admin_url(request, portfolio) if not context["limits"] else None

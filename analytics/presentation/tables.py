@@ -269,10 +269,13 @@ RISK_WINDOW_METRICS = (
 )
 
 
-def risk_window_table(risk_values: Mapping[str, Any]) -> tuple[list[Row], list[Row]]:
+def risk_window_table(
+    risk_values: Mapping[str, Any], custom: tuple[str, Mapping[str, Any]] | None = None
+) -> tuple[list[Row], list[Row]]:
     """The return-based risk figures on every window the snapshot measured them on:
     ``(columns, rows)``, one column per window (label and key) and one row per metric
-    with its label, kind and a value per column (None where not measured)."""
+    with its label, kind and a value per column (None where not measured).
+    ``custom``: ``(label, figures by metric)`` of a custom range, a last column."""
     columns = [
         {"key": window.value, "label": window.label}
         for window in RiskWindow
@@ -288,10 +291,13 @@ def risk_window_table(risk_values: Mapping[str, Any]) -> tuple[list[Row], list[R
             "label": metric.label,
             "kind": kind,
             "default_window": DEFAULT_RISK_WINDOWS[metric],
-            "values": [risk_values.get(risk_value_key(metric, c["key"])) for c in columns],
+            "values": [risk_values.get(risk_value_key(metric, c["key"])) for c in columns]
+            + ([custom[1].get(metric.value)] if custom else []),
         }
         for metric, kind in RISK_WINDOW_METRICS
     ]
+    if custom:
+        columns.append({"key": "custom", "label": custom[0]})
     return columns, rows
 
 

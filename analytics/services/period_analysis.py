@@ -59,6 +59,7 @@ from analytics.services.snapshots import CONFIDENCE, performance
 from analytics.services.snapshots.frames import _benchmark_returns
 from analytics.services.snapshots.jsonify import clean, series
 from analytics.services.snapshots.returns import link_over_intervals
+from analytics.services.snapshots.risk import window_risk_values
 
 FEWER_THAN_TWO = "Fewer than two measured daily returns in the report period."
 RISK_FREE_METRICS = frozenset({"sharpe", "sortino", "downside_deviation", "omega", "alpha"})
@@ -229,6 +230,16 @@ def period_metrics(result: Mapping[str, Any], period: PeriodSlice) -> dict:
             "stored windows only (since inception, 5, 3 and 1 years, year to date).",
         ]
     return window
+
+
+def period_risk(period: PeriodSlice) -> dict:
+    """The return-based risk figures of the period (VaR and CVaR 1-day historical,
+    volatility and tracking error annualised, beta, maximum and current drawdown),
+    keyed by :class:`~analytics.models.RiskLimitMetric` as one window of the stored
+    ``risk_values``, computed on the slice as the snapshot computes its windows."""
+    if len(period.returns) < 2:
+        return _unavailable(FEWER_THAN_TWO)
+    return clean(window_risk_values(period.returns, period.benchmark))
 
 
 def period_cumulative(period: PeriodSlice) -> dict:

@@ -129,3 +129,62 @@ def test_a_custom_range_without_its_first_day_is_a_bad_request(positions, alice,
     page = client.get(reverse("portfolio-performance", args=[positions.id]), {"window": "custom"})
     assert page.status_code == 400
     assert "A custom range needs its first day" in page.content.decode()
+
+
+def _risk_column(page, metric):
+    columns = page.context["risk_window_columns"]
+    row = next(r for r in page.context["risk_window_rows"] if r["metric"] == metric)
+    return dict(zip([c["key"] for c in columns], row["values"], strict=True))
+
+
+def test_the_risk_tab_measures_a_custom_range_beside_its_windows(positions, alice, client):
+    """Returns +1 %, −2 %, +3 %, +1 %, +2 % stored; from the second day the range
+    holds −2 %, +3 %, +1 %, +2 % (mean +1 %): sample variance
+    (0.03² + 0.02² + 0 + 0.01²) / 3 = 0.0014 / 3, so volatility √(0.0014 / 3) × √252
+    = 34.29 %; the wealth falls to 0.98 from 1 before rising to a new peak, so the
+    maximum drawdown is 2 % and the current one 0; no benchmark, so no beta."""
+    days = ["2024-03-22", "2024-03-25", "2024-03-26", "2024-03-27", "2024-03-28"]
+    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
+    snapshot.result = {
+        "data": {"risk_free_rate": 0.0, "periods_per_year": 252, "first_valuation": "2024-03-21"},
+        "series": {"returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]}},
+        "risk_values": {"annual_volatility@SI": 0.25, "var_95@SI": 0.019},
+    }
+    snapshot.save()
+    client.force_login(alice)
+    page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "2024-03-25"})
+    assert page.status_code == 200
+    assert [c["key"] for c in page.context["risk_window_columns"]] == ["SI", "custom"]
+    assert page.context["risk_window_columns"][-1]["label"] == "from 2024-03-25"
+    volatility = _risk_column(page, "annual_volatility")
+    assert volatility["SI"] == 0.25  # the stored window, untouched
+    assert volatility["custom"] == pytest.approx((0.0014 / 3) ** 0.5 * 252**0.5)
+    assert _risk_column(page, "max_drawdown")["custom"] == pytest.approx(0.02)
+    assert _risk_column(page, "current_drawdown")["custom"] == pytest.approx(0.0)
+    assert _risk_column(page, "beta")["custom"] is None
+    # A 95 % historical VaR of these four returns cannot exceed the worst loss, 2 %.
+    assert 0 < _risk_column(page, "var_95")["custom"] <= 0.02
+    html = page.content.decode()
+    assert 'value="2024-03-25"' in html and "From 2024-03-25" in html
+
+
+def test_a_custom_risk_range_too_short_says_why_and_keeps_the_windows(positions, alice, client):
+    days = ["2024-03-27", "2024-03-28"]
+    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
+    snapshot.result = {
+        "series": {"returns": {"dates": days, "values": [0.01, 0.02]}},
+        "risk_values": {"annual_volatility@SI": 0.25},
+    }
+    snapshot.save()
+    client.force_login(alice)
+    page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "2024-03-28"})
+    assert page.status_code == 200
+    assert [c["key"] for c in page.context["risk_window_columns"]] == ["SI"]
+    assert any("Fewer than two" in notice for notice in page.context["notices"])
+
+
+def test_a_custom_risk_range_that_is_not_a_date_is_a_bad_request(positions, alice, client):
+    client.force_login(alice)
+    page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "soon"})
+    assert page.status_code == 400
+    assert "A custom range needs its first day" in page.content.decode()

@@ -172,8 +172,10 @@ def risk_returns_windows(returns: pd.Series) -> dict[str, pd.Series]:
     return windows
 
 
-def _window_values(returns: pd.Series, benchmark: pd.Series | None) -> dict[str, float | None]:
-    """Every return-based :class:`RiskLimitMetric` on one window of daily returns."""
+def window_risk_values(returns: pd.Series, benchmark: pd.Series | None) -> dict[str, float | None]:
+    """Every return-based :class:`RiskLimitMetric` on one window of daily returns
+    (the conventions of :func:`risk_values`); beta and tracking error None unless
+    ``benchmark`` covers every date of the window."""
     sample = returns.to_numpy()
     values: dict[str, float | None] = {
         RiskLimitMetric.VAR_95: float(var.historical_var(sample, 0.95)),
@@ -211,7 +213,7 @@ def risk_values(
     as-of date, 0 at a new peak). Exposures are on the as-of date.
     """
     windows = risk_returns_windows(returns) if len(returns) > 1 else {}
-    by_window = {name: _window_values(window, benchmark) for name, window in windows.items()}
+    by_window = {name: window_risk_values(window, benchmark) for name, window in windows.items()}
     totals = exposures.get("totals") or {}
     point_in_time: dict[str, float | None] = {
         RiskLimitMetric.GROSS_EXPOSURE: totals.get("gross"),
