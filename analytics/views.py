@@ -34,7 +34,12 @@ from analytics.presentation.theme import MONTHS
 from analytics.selectors import portfolios as selectors
 from analytics.selectors.entitlements import portfolio_get_for_user
 from analytics.selectors.overview import OverviewRow, portfolio_overview
-from analytics.services.period_analysis import period_metrics, period_risk, period_slice
+from analytics.services.period_analysis import (
+    period_attribution,
+    period_metrics,
+    period_risk,
+    period_slice,
+)
 from analytics.services.snapshots import CONFIDENCE, snapshot_request
 from analytics.services.snapshots.attribution import GROUPINGS as ATTRIBUTION_GROUPINGS
 from analytics.services.snapshots.attribution import WINDOWS as ATTRIBUTION_WINDOWS
@@ -525,9 +530,10 @@ def portfolio_attribution(request: HttpRequest, portfolio_id: int) -> HttpRespon
     window_labels = {name: tables.WINDOW_LABELS[name] for name in ATTRIBUTION_WINDOWS}
     try:
         by = _parameter(request, "by", by_labels, "sector")
-        window = _parameter(request, "window", window_labels, "SI")
+        window = _parameter(request, "window", {**window_labels, CUSTOM: "Custom range"}, "SI")
     except BadParameter as error:
         return _bad_request(request, context, error)
+    custom_start = _custom_start(request) if window == CUSTOM else None
     view = context["view"]
     if view.snapshot is None:
         return render(request, "analytics/portfolio_attribution.html", context)
@@ -536,17 +542,35 @@ def portfolio_attribution(request: HttpRequest, portfolio_id: int) -> HttpRespon
     context["attribution_reason"] = tables.unavailable_reason(section)
     if not context["attribution_reason"]:
         grouping = section["groupings"].get(by, {})
-        if window not in grouping:
+        linked = None
+        if custom_start is not None:
+            # The stored monthly attributions whose whole month lies between the
+            # chosen day and the as-of date, linked (a stored window when they are one).
+            linked = period_attribution(
+                section, period_slice(view.result, start=custom_start, end=None), by=by
+            )
+            reason = tables.unavailable_reason(linked)
+            context["custom_start"] = custom_start.isoformat()
+            if reason:
+                context["notices"].append(
+                    f"Custom range from {custom_start.isoformat()}: {reason} "
+                    f"Showing {window_labels['SI'].lower()} instead."
+                )
+                linked, window = None, "SI"
+        if linked is None and window not in grouping:
             context["notices"].append(
                 f"{window_labels[window]} is not available: the history is too short. "
                 f"Showing {window_labels['SI'].lower()} instead."
             )
             window = "SI"
-        linked = grouping.get(window)
+        linked = linked or grouping.get(window)
         context["attribution"] = section
         context["linked"] = linked
         context["by"] = {"key": by, "label": by_labels[by]}
-        context["window"] = {"key": window, "label": window_labels[window]}
+        context["window"] = {
+            "key": window,
+            "label": "Custom range" if window == CUSTOM else window_labels[window],
+        }
         context["by_choices"] = _choices(request, "by", by_labels, by)
         context["window_choices"] = _choices(
             request, "window", {k: v for k, v in window_labels.items() if k in grouping}, window
@@ -562,6 +586,7 @@ def portfolio_attribution(request: HttpRequest, portfolio_id: int) -> HttpRespon
                     lambda: figures.attribution_effects_figure(linked["monthly"]),
                     by=by,
                     window=window,
+                    start=context.get("custom_start"),
                 ),
             )
         unmeasured = section.get("unmeasured_holdings") or {}

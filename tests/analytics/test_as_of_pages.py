@@ -188,3 +188,89 @@ def test_a_custom_risk_range_that_is_not_a_date_is_a_bad_request(positions, alic
     page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "soon"})
     assert page.status_code == 400
     assert "A custom range needs its first day" in page.content.decode()
+
+
+def test_the_attribution_tab_links_the_whole_months_of_a_custom_range(positions, alice, client):
+    """Stored months: portfolio +2 %, +3 %, −1 %; benchmark +1 %, +1 %, 0 %. From
+    1 February the whole months are February and March: portfolio 1.03 × 0.99 − 1 =
+    1.97 %, benchmark 1.01 × 1.00 − 1 = 1 %, active 0.97 %, all of it allocation
+    (the stored months have no selection or interaction); the daily returns of the
+    same months link to the same 1.97 %, so no trading effect."""
+    months = ["2024-01-31", "2024-02-29", "2024-03-28"]
+    portfolio, benchmark = [0.02, 0.03, -0.01], [0.01, 0.01, 0.0]
+    monthly = [
+        {
+            "period": month,
+            "portfolio_return": rp,
+            "benchmark_return": rb,
+            "active_return": rp - rb,
+            "allocation": rp - rb,
+            "selection": 0.0,
+            "interaction": 0.0,
+        }
+        for month, rp, rb in zip(months, portfolio, benchmark, strict=True)
+    ]
+    since_inception = {
+        "start": months[0],
+        "end": months[-1],
+        "months": 3,
+        "monthly": monthly,
+        "groups": [{"sector": "Energy", "allocation": 0.01, "selection": 0.0, "interaction": 0.0}],
+        "totals": {"allocation": 0.01, "selection": 0.0, "interaction": 0.0, "total": 0.01},
+    }
+    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
+    snapshot.result = {
+        "data": {"base_currency": "USD", "first_valuation": "2023-12-29"},
+        "series": {"returns": {"dates": months, "values": portfolio}},
+        "attribution": {"groupings": {"sector": {"SI": since_inception}}},
+    }
+    snapshot.save()
+    client.force_login(alice)
+    page = client.get(
+        reverse("portfolio-attribution", args=[positions.id]),
+        {"window": "custom", "start": "2024-02-01"},
+    )
+    assert page.status_code == 200
+    linked = page.context["linked"]
+    assert page.context["window"]["label"] == "Custom range"
+    assert (linked["start"], linked["end"], linked["months"]) == ("2024-02-29", "2024-03-28", 2)
+    assert linked["portfolio_return"] == pytest.approx(1.03 * 0.99 - 1)
+    assert linked["benchmark_return"] == pytest.approx(0.01)
+    assert linked["active_return"] == pytest.approx(1.03 * 0.99 - 1 - 0.01)
+    assert linked["totals"]["allocation"] == pytest.approx(linked["active_return"])
+    assert linked["totals"]["total"] == pytest.approx(linked["active_return"])
+    assert linked["trading_effect"] == pytest.approx(0.0)
+    html = page.content.decode()
+    assert 'id="groups-stored-windows-only"' in html
+    assert 'value="2024-02-01"' in html
+    # The same range as a stored window is that window, its groups included.
+    stored = client.get(
+        reverse("portfolio-attribution", args=[positions.id]),
+        {"window": "custom", "start": "2024-01-01"},
+    )
+    assert stored.context["linked"]["months"] == 3
+    assert [row["label"] for row in stored.context["group_rows"]] == ["Energy"]
+
+
+def test_a_custom_attribution_range_without_a_whole_month_falls_back_and_says_why(
+    positions, alice, client
+):
+    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
+    window = {"start": "2024-03-28", "end": "2024-03-28", "months": 1, "groups": [], "totals": {}}
+    window["monthly"] = [
+        {"period": "2024-03-28", "portfolio_return": 0.01, "benchmark_return": 0.0}
+        | {"active_return": 0.01, "allocation": 0.01, "selection": 0.0, "interaction": 0.0}
+    ]
+    snapshot.result = {
+        "series": {"returns": {"dates": ["2024-03-28"], "values": [0.01]}},
+        "attribution": {"groupings": {"sector": {"SI": window}}},
+    }
+    snapshot.save()
+    client.force_login(alice)
+    page = client.get(
+        reverse("portfolio-attribution", args=[positions.id]),
+        {"window": "custom", "start": "2024-03-15"},
+    )
+    assert page.status_code == 200
+    assert page.context["window"]["key"] == "SI"
+    assert any("No whole month" in notice for notice in page.context["notices"])
