@@ -36,6 +36,7 @@ from analytics.selectors.entitlements import portfolio_get_for_user
 from analytics.selectors.overview import OverviewRow, portfolio_overview
 from analytics.services.period_analysis import (
     period_attribution,
+    period_cumulative,
     period_metrics,
     period_risk,
     period_slice,
@@ -269,6 +270,26 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     context["holding_headers"] = sort_headers(request.GET, HOLDING_COLUMNS, sort)
     series = view.section("series") or {}
     currency = data.get("base_currency", portfolio.base_currency)
+    start = _custom_start(request) if "start" in request.GET else None
+    cumulative = series
+    if start is not None and series.get("cumulative"):
+        # A custom range: the cumulative return restarted on the chosen day, linked
+        # from the stored daily returns (no data is loaded).
+        ranged = period_cumulative(period_slice(view.result, start=start, end=None))
+        reason = tables.unavailable_reason(ranged)
+        if reason:
+            context["notices"].append(f"Custom range from {start.isoformat()}: {reason}")
+        else:
+            cumulative = ranged
+            context["custom_start"] = start.isoformat()
+            context["custom_returns"] = {
+                side: ranged[key]["values"][-1]
+                for side, key in (
+                    ("portfolio", "cumulative"),
+                    ("benchmark", "benchmark_cumulative"),
+                )
+                if ranged.get(key) and ranged[key]["values"]
+            }
     if series.get("net_assets"):
         _with_charts(
             context,
@@ -289,7 +310,10 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
                 context,
                 "cumulative",
                 "Cumulative return, portfolio and benchmark",
-                lambda: figures.cumulative_return_figure(series, benchmark=data.get("benchmark")),
+                lambda: figures.cumulative_return_figure(
+                    cumulative, benchmark=data.get("benchmark")
+                ),
+                start=context.get("custom_start"),
             ),
         )
     period_returns = view.section("period_returns")

@@ -274,3 +274,26 @@ def test_a_custom_attribution_range_without_a_whole_month_falls_back_and_says_wh
     assert page.status_code == 200
     assert page.context["window"]["key"] == "SI"
     assert any("No whole month" in notice for notice in page.context["notices"])
+
+
+def test_the_overview_restarts_the_cumulative_return_on_a_custom_range(positions, alice, client):
+    """Returns +1 %, −2 %, +3 %, +1 %, +2 % stored; from the third day the curve
+    restarts: 3 %, 1.03 × 1.01 − 1 = 4.03 %, 1.03 × 1.01 × 1.02 − 1 = 6.1106 %."""
+    days = ["2024-03-22", "2024-03-25", "2024-03-26", "2024-03-27", "2024-03-28"]
+    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
+    snapshot.result = {
+        "data": {"base_currency": "USD", "first_valuation": "2024-03-21"},
+        "series": {
+            "returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]},
+            "cumulative": {"dates": days, "values": [0.0] * 5},  # since inception: unused
+        },
+    }
+    snapshot.save()
+    client.force_login(alice)
+    page = client.get(reverse("portfolio-detail", args=[positions.id]), {"start": "2024-03-26"})
+    assert page.status_code == 200
+    assert page.context["custom_returns"]["portfolio"] == pytest.approx(1.03 * 1.01 * 1.02 - 1)
+    figure = page.context["charts"]["cumulative"].figure
+    assert figure["data"][0]["x"] == days[2:]
+    assert figure["data"][0]["y"] == pytest.approx([0.03, 1.03 * 1.01 - 1, 1.03 * 1.01 * 1.02 - 1])
+    assert 'id="custom-range-returns"' in page.content.decode()
