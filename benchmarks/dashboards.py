@@ -12,7 +12,7 @@ snapshots exist; the var folder's secret key and static files), gives the demo
 portfolio manager (``pm``) a read-only API token good for a day, a logged-in
 session and a dashboard of 10 widgets, and starts gunicorn as production runs it
 (``--workers`` workers of 2 threads, by default 2 × CPUs + 1; ``DEBUG`` off; persistent
-database connections, ``CONN_MAX_AGE=60``; sessions and widget data in Redis,
+database connections, ``CONN_MAX_AGE=60``; widget data in Redis,
 ``CACHE_URL``; API throttling off, since one user from many connections is the
 point) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds from
 ``--connections`` concurrent connections of ``wrk``, after an unmeasured

@@ -123,15 +123,6 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
-# Sessions live in the database; with a cache every process shares (Redis), reads
-# come from the cache first (write-through, so the database stays the record). A
-# per-process cache (the embedded default's local memory) would let one process
-# keep a session another has ended, so it keeps the database alone.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if "redis" in CACHES["default"]["BACKEND"].lower()
-    else "django.contrib.sessions.backends.db"
-)
 
 AUTH_USER_MODEL = "portal.User"
 # Personal API tokens: knox keeps a digest only (portal.models.ApiToken).

@@ -6,7 +6,6 @@ mallory sees nothing)."""
 import datetime as dt
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from analytics.services.versions import portfolio_data_changed_mark
@@ -262,11 +261,9 @@ def test_a_warm_widget_request_costs_two_queries_beyond_the_login(
     client.force_login(alice)
     url = data_url(board, "cumulative")
     assert client.get(url).status_code == 200  # builds and caches
-    # The session (unless a shared cache holds it) and its user, then one query
-    # authorising the dashboard and the widget together and one reading the
-    # entitled portfolios' versions.
-    session_reads = 0 if settings.SESSION_ENGINE.endswith("cached_db") else 1
-    with django_assert_num_queries(3 + session_reads):
+    # The session and its user, then one query authorising the dashboard and the
+    # widget together and one reading the entitled portfolios' versions.
+    with django_assert_num_queries(4):
         assert client.get(url).status_code == 200
 
 

@@ -1,10 +1,8 @@
-"""The session's user is read by ``portal.session_users.PortalModelBackend``;
-sessions are read from a shared cache first, never from a per-process one."""
+"""The session's user is read by ``portal.session_users.PortalModelBackend``, which
+keeps ``ModelBackend``'s rules: an inactive or deleted user's session stops working."""
 
 import pytest
 from django.urls import reverse
-
-from tests.portal.test_csp_header import load_production_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +34,3 @@ def test_a_deleted_users_session_is_anonymous(client, alice):
     client.force_login(alice, backend=BACKEND)
     alice.delete()
     assert client.get(reverse("portfolio-list")).status_code == 302
-
-
-def test_sessions_are_read_from_redis_first_but_never_from_local_memory(monkeypatch):
-    shared = load_production_settings(monkeypatch, CACHE_URL="rediscache://127.0.0.1:6379/1")
-    assert shared.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
-    local = load_production_settings(monkeypatch, CACHE_URL="locmemcache://portal")
-    assert local.SESSION_ENGINE == "django.contrib.sessions.backends.db"
