@@ -53,7 +53,8 @@ from portal.models import User
 
 CACHE_SECONDS = 60 * 60
 OPERATIONS_CLOCK_SECONDS = 30
-CACHE_PREFIX = "dashboards:widget:v1:"
+# Bump when a widget builder or the figure library changes what it draws.
+CACHE_PREFIX = "dashboards:widget:v2:"
 
 
 def _visible_filter(user: User) -> Q:

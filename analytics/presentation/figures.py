@@ -532,7 +532,7 @@ def utilisation_gauges_figure(gauges: Sequence[dict], *, columns: int = 3) -> di
                     "text": "<br>".join(
                         _shorten(part, 26) for part in gauge["label"].split(" · ", 1)
                     )
-                    + ("<br><b>used at a zero limit</b>" if unbounded else ""),
+                    + ("<br>(used at a zero limit)" if unbounded else ""),
                     "font": {"size": 10},
                 },
                 domain={"row": row, "column": column},
