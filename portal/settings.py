@@ -444,6 +444,8 @@ SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=8 * 3600)
 SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=30 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Django's database sessions, with the session row read faster (portal.session_store).
+SESSION_ENGINE = "portal.session_store"
 # The OpenAPI schema and Swagger UI answer only a logged-in user unless this is true.
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
