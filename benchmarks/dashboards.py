@@ -11,7 +11,8 @@ missing: migrate; the quick demo loaded once with Celery tasks run eagerly so th
 snapshots exist; the var folder's secret key and static files), gives the demo
 portfolio manager (``pm``) a read-only API token good for a day, a logged-in
 session and a dashboard of 10 widgets, and starts gunicorn as production runs it
-(``--workers`` workers of 2 threads, by default 2 × CPUs + 1; ``DEBUG`` off; persistent
+(``--workers`` workers of 2 threads, by default 2 × CPUs + 1, each holding at most
+its share of the connections, as behind a proxy; ``DEBUG`` off; persistent
 database connections, ``CONN_MAX_AGE=60``; widget data in Redis,
 ``CACHE_URL``; API throttling off, since one user from many connections is the
 point) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds from
@@ -23,8 +24,8 @@ point) on a free port of 127.0.0.1. Then, each for ``--duration`` seconds from
 * ``warm, token``: the 10 widgets' data endpoints in turn, each primed once, so
   every answer comes from the cache; each is an audited API data pull;
 * ``warm, session``: the same, as the dashboard page asks (its session);
-* ``warm, session, paced``: the same, each connection pausing a random 0-280 ms
-  after every answer, so the 50 clients offer a steady ~300 requests a second
+* ``warm, session, paced``: the same, each connection pausing a random 0-240 ms
+  after every answer, so the 50 clients offer a steady ~330 requests a second
   instead of as many as the server can take (flat out, latency is only the
   queue: 50 connections over N requests a second wait 50/N s on average);
 * ``poll``: the data-version endpoint with the current ETag (``304 Not
@@ -132,7 +133,7 @@ delay = function()
 end
 """
 )
-PAUSE_MS = 140
+PAUSE_MS = 120
 THREADS = 2
 WARM_UP_SECONDS = 5
 
@@ -179,8 +180,13 @@ def manage(env: dict, *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
+def worker_connections(connections: int, workers: int) -> int:
+    """Each worker's share of ``connections``, rounded up, with two to spare."""
+    return -(-connections // workers) + 2
+
+
 @contextmanager
-def gunicorn(env: dict, workers: int) -> Iterator[str]:
+def gunicorn(env: dict, workers: int, connections: int) -> Iterator[str]:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own server
         [
@@ -199,6 +205,12 @@ def gunicorn(env: dict, workers: int) -> Iterator[str]:
             "gthread",
             "--threads",
             str(THREADS),
+            # As behind a proxy with a bounded upstream pool: each worker holds at
+            # most its share of the connections, so none queues more than its
+            # threads can serve while another idles (unbounded, gthread workers
+            # accept unevenly and the p99 is that of the busiest one).
+            "--worker-connections",
+            str(worker_connections(connections, workers)),
             "--log-level",
             "warning",
             "--backlog",
@@ -379,7 +391,7 @@ def main() -> None:
     by_session = f"Cookie: sessionid={session}"
     measure = {"duration": options.duration, "connections": options.connections}
     rows: list[tuple[str, dict]] = []
-    with gunicorn(env, options.workers) as url:
+    with gunicorn(env, options.workers, options.connections) as url:
         detail = get_json(f"{url}/api/dashboards/{board}/", token)
         paths = [w["data_url"] for w in detail["widgets"]]
         for path in paths:  # prime the cache: the warm phases never build
@@ -404,12 +416,16 @@ def main() -> None:
             print(name, row, flush=True)  # kept should a later phase fail
         interactive = page_interactive(url, int(board))
         print(f"page interactive {interactive:.0f} ms", flush=True)
-    with gunicorn({**env, "CACHE_URL": "dummycache://"}, options.workers) as url:
+    with gunicorn(
+        {**env, "CACHE_URL": "dummycache://"}, options.workers, options.connections
+    ) as url:
         rows.append(("cold, token", load(url, paths, by_token, **measure)))
 
     print(
         f"\n{options.connections} connections, {options.duration} s each, "
-        f"gunicorn {options.workers} workers × {THREADS} threads, {os.cpu_count()} CPUs; "
+        f"gunicorn {options.workers} workers × {THREADS} threads (at most "
+        f"{worker_connections(options.connections, options.workers)} connections each), "
+        f"{os.cpu_count()} CPUs; "
         f"paced: each connection pauses a random 0-{2 * PAUSE_MS} ms after every answer\n"
     )
     print(f"{'endpoint':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
