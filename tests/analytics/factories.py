@@ -62,3 +62,21 @@ class FxRateFactory(factory.django.DjangoModelFactory):
     quote_currency = "USD"
     rate = Decimal("1.1")
     source = "test"
+
+
+def allocation_months(periods, portfolio, benchmark) -> list[dict]:
+    """Stored monthly Brinson rows (a snapshot's ``attribution … monthly``) for
+    the given month ends and portfolio and benchmark returns, with all of each
+    month's active return in allocation (no selection, no interaction)."""
+    return [
+        {
+            "period": period,
+            "portfolio_return": rp,
+            "benchmark_return": rb,
+            "active_return": rp - rb,
+            "allocation": rp - rb,
+            "selection": 0.0,
+            "interaction": 0.0,
+        }
+        for period, rp, rb in zip(periods, portfolio, benchmark, strict=True)
+    ]

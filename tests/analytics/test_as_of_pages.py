@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from analytics.models import DERIVED_SOURCE, AnalyticsSnapshot, PositionSnapshot, SnapshotStatus
+from tests.analytics.factories import allocation_months
 from tests.factories import InstrumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,19 @@ def positions(growth):
         result={},
     )
     return growth
+
+
+def store_result(portfolio, **result) -> None:
+    """``result`` (its sections by name) as the stored result of the portfolio's
+    Thursday snapshot."""
+    AnalyticsSnapshot.objects.filter(portfolio=portfolio, as_of=THURSDAY).update(result=result)
+
+
+def custom_attribution(client, portfolio, start: str):
+    """The attribution tab of ``portfolio`` for a custom range from ``start``."""
+    return client.get(
+        reverse("portfolio-attribution", args=[portfolio.id]), {"window": "custom", "start": start}
+    )
 
 
 @pytest.mark.parametrize("tab", ["portfolio-detail", "portfolio-performance", "portfolio-risk"])
@@ -106,13 +120,12 @@ def test_a_custom_range_is_measured_on_the_stored_daily_returns(positions, alice
     """Returns +1 %, −2 %, +3 %, +1 %, +2 % stored; from the third day the range
     holds +3 %, +1 %, +2 %: cumulative 1.03 × 1.01 × 1.02 − 1 = 6.1106 %."""
     days = ["2024-03-22", "2024-03-25", "2024-03-26", "2024-03-27", "2024-03-28"]
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
-    snapshot.result = {
-        "data": {"risk_free_rate": 0.0, "periods_per_year": 252, "first_valuation": "2024-03-21"},
-        "series": {"returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]}},
-        "metrics": {"windows": {"SI": {"start": days[0], "end": days[-1]}}, "definitions": {}},
-    }
-    snapshot.save()
+    store_result(
+        positions,
+        data={"risk_free_rate": 0.0, "periods_per_year": 252, "first_valuation": "2024-03-21"},
+        series={"returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]}},
+        metrics={"windows": {"SI": {"start": days[0], "end": days[-1]}}, "definitions": {}},
+    )
     client.force_login(alice)
     page = client.get(
         reverse("portfolio-performance", args=[positions.id]),
@@ -144,13 +157,12 @@ def test_the_risk_tab_measures_a_custom_range_beside_its_windows(positions, alic
     = 34.29 %; the wealth falls to 0.98 from 1 before rising to a new peak, so the
     maximum drawdown is 2 % and the current one 0; no benchmark, so no beta."""
     days = ["2024-03-22", "2024-03-25", "2024-03-26", "2024-03-27", "2024-03-28"]
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
-    snapshot.result = {
-        "data": {"risk_free_rate": 0.0, "periods_per_year": 252, "first_valuation": "2024-03-21"},
-        "series": {"returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]}},
-        "risk_values": {"annual_volatility@SI": 0.25, "var_95@SI": 0.019},
-    }
-    snapshot.save()
+    store_result(
+        positions,
+        data={"risk_free_rate": 0.0, "periods_per_year": 252, "first_valuation": "2024-03-21"},
+        series={"returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]}},
+        risk_values={"annual_volatility@SI": 0.25, "var_95@SI": 0.019},
+    )
     client.force_login(alice)
     page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "2024-03-25"})
     assert page.status_code == 200
@@ -170,12 +182,11 @@ def test_the_risk_tab_measures_a_custom_range_beside_its_windows(positions, alic
 
 def test_a_custom_risk_range_too_short_says_why_and_keeps_the_windows(positions, alice, client):
     days = ["2024-03-27", "2024-03-28"]
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
-    snapshot.result = {
-        "series": {"returns": {"dates": days, "values": [0.01, 0.02]}},
-        "risk_values": {"annual_volatility@SI": 0.25},
-    }
-    snapshot.save()
+    store_result(
+        positions,
+        series={"returns": {"dates": days, "values": [0.01, 0.02]}},
+        risk_values={"annual_volatility@SI": 0.25},
+    )
     client.force_login(alice)
     page = client.get(reverse("portfolio-risk", args=[positions.id]), {"start": "2024-03-28"})
     assert page.status_code == 200
@@ -198,18 +209,7 @@ def test_the_attribution_tab_links_the_whole_months_of_a_custom_range(positions,
     same months link to the same 1.97 %, so no trading effect."""
     months = ["2024-01-31", "2024-02-29", "2024-03-28"]
     portfolio, benchmark = [0.02, 0.03, -0.01], [0.01, 0.01, 0.0]
-    monthly = [
-        {
-            "period": month,
-            "portfolio_return": rp,
-            "benchmark_return": rb,
-            "active_return": rp - rb,
-            "allocation": rp - rb,
-            "selection": 0.0,
-            "interaction": 0.0,
-        }
-        for month, rp, rb in zip(months, portfolio, benchmark, strict=True)
-    ]
+    monthly = allocation_months(months, portfolio, benchmark)
     since_inception = {
         "start": months[0],
         "end": months[-1],
@@ -218,18 +218,14 @@ def test_the_attribution_tab_links_the_whole_months_of_a_custom_range(positions,
         "groups": [{"sector": "Energy", "allocation": 0.01, "selection": 0.0, "interaction": 0.0}],
         "totals": {"allocation": 0.01, "selection": 0.0, "interaction": 0.0, "total": 0.01},
     }
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
-    snapshot.result = {
-        "data": {"base_currency": "USD", "first_valuation": "2023-12-29"},
-        "series": {"returns": {"dates": months, "values": portfolio}},
-        "attribution": {"groupings": {"sector": {"SI": since_inception}}},
-    }
-    snapshot.save()
-    client.force_login(alice)
-    page = client.get(
-        reverse("portfolio-attribution", args=[positions.id]),
-        {"window": "custom", "start": "2024-02-01"},
+    store_result(
+        positions,
+        data={"base_currency": "USD", "first_valuation": "2023-12-29"},
+        series={"returns": {"dates": months, "values": portfolio}},
+        attribution={"groupings": {"sector": {"SI": since_inception}}},
     )
+    client.force_login(alice)
+    page = custom_attribution(client, positions, "2024-02-01")
     assert page.status_code == 200
     linked = page.context["linked"]
     assert page.context["window"]["label"] == "Custom range"
@@ -244,10 +240,7 @@ def test_the_attribution_tab_links_the_whole_months_of_a_custom_range(positions,
     assert 'id="groups-stored-windows-only"' in html
     assert 'value="2024-02-01"' in html
     # The same range as a stored window is that window, its groups included.
-    stored = client.get(
-        reverse("portfolio-attribution", args=[positions.id]),
-        {"window": "custom", "start": "2024-01-01"},
-    )
+    stored = custom_attribution(client, positions, "2024-01-01")
     assert stored.context["linked"]["months"] == 3
     assert [row["label"] for row in stored.context["group_rows"]] == ["Energy"]
 
@@ -255,22 +248,15 @@ def test_the_attribution_tab_links_the_whole_months_of_a_custom_range(positions,
 def test_a_custom_attribution_range_without_a_whole_month_falls_back_and_says_why(
     positions, alice, client
 ):
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
     window = {"start": "2024-03-28", "end": "2024-03-28", "months": 1, "groups": [], "totals": {}}
-    window["monthly"] = [
-        {"period": "2024-03-28", "portfolio_return": 0.01, "benchmark_return": 0.0}
-        | {"active_return": 0.01, "allocation": 0.01, "selection": 0.0, "interaction": 0.0}
-    ]
-    snapshot.result = {
-        "series": {"returns": {"dates": ["2024-03-28"], "values": [0.01]}},
-        "attribution": {"groupings": {"sector": {"SI": window}}},
-    }
-    snapshot.save()
-    client.force_login(alice)
-    page = client.get(
-        reverse("portfolio-attribution", args=[positions.id]),
-        {"window": "custom", "start": "2024-03-15"},
+    window["monthly"] = allocation_months(["2024-03-28"], [0.01], [0.0])
+    store_result(
+        positions,
+        series={"returns": {"dates": ["2024-03-28"], "values": [0.01]}},
+        attribution={"groupings": {"sector": {"SI": window}}},
     )
+    client.force_login(alice)
+    page = custom_attribution(client, positions, "2024-03-15")
     assert page.status_code == 200
     assert page.context["window"]["key"] == "SI"
     assert any("No whole month" in notice for notice in page.context["notices"])
@@ -280,15 +266,14 @@ def test_the_overview_restarts_the_cumulative_return_on_a_custom_range(positions
     """Returns +1 %, −2 %, +3 %, +1 %, +2 % stored; from the third day the curve
     restarts: 3 %, 1.03 × 1.01 − 1 = 4.03 %, 1.03 × 1.01 × 1.02 − 1 = 6.1106 %."""
     days = ["2024-03-22", "2024-03-25", "2024-03-26", "2024-03-27", "2024-03-28"]
-    snapshot = AnalyticsSnapshot.objects.get(portfolio=positions, as_of=THURSDAY)
-    snapshot.result = {
-        "data": {"base_currency": "USD", "first_valuation": "2024-03-21"},
-        "series": {
+    store_result(
+        positions,
+        data={"base_currency": "USD", "first_valuation": "2024-03-21"},
+        series={
             "returns": {"dates": days, "values": [0.01, -0.02, 0.03, 0.01, 0.02]},
             "cumulative": {"dates": days, "values": [0.0] * 5},  # since inception: unused
         },
-    }
-    snapshot.save()
+    )
     client.force_login(alice)
     page = client.get(reverse("portfolio-detail", args=[positions.id]), {"start": "2024-03-26"})
     assert page.status_code == 200

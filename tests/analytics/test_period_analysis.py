@@ -22,6 +22,7 @@ from analytics.services.period_analysis import (
     period_rolling,
     period_slice,
 )
+from tests.analytics.factories import allocation_months
 
 DATES = ["2024-01-31", "2024-02-29", "2024-03-28", "2024-04-30"]
 RETURNS = [0.10, -0.05, 0.02, 0.04]
@@ -173,18 +174,7 @@ def test_rolling_ratios_keep_the_periods_dates():
 
 
 def test_attribution_links_the_whole_months_of_the_period():
-    monthly = [
-        {
-            "period": day,
-            "portfolio_return": rp,
-            "benchmark_return": rb,
-            "active_return": rp - rb,
-            "allocation": rp - rb,
-            "selection": 0.0,
-            "interaction": 0.0,
-        }
-        for day, rp, rb in zip(DATES, RETURNS, [0.01, 0.0, 0.02, -0.01], strict=True)
-    ]
+    monthly = allocation_months(DATES, RETURNS, [0.01, 0.0, 0.02, -0.01])
     window = {"start": DATES[0], "end": DATES[-1], "months": 4, "monthly": monthly, "groups": []}
     section = {"groupings": {"sector": {"SI": window}}}
     # 15 March to 30 April: March is cut, so only April counts.
