@@ -312,7 +312,7 @@ def _newest_done_snapshot() -> Subquery:
 
 
 # (user id, superuser, active) → the SQL and parameters of the entitled-portfolio
-# query. Building that queryset (the entitlement joins) and compiling it costs more
+# query. Building that queryset (the entitlement subqueries) and compiling it costs more
 # than running it, and the widget data path runs it on every request; its SQL
 # depends on nothing but these three, so each process compiles it once per user
 # and still runs it every time: an entitlement granted or revoked shows at once.
